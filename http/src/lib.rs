@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+mod body;
+mod problem;
+mod response;
+
+pub use body::{Body, BoxError};
+pub use problem::{PROBLEM_JSON, Problem};
+pub use response::{Html, IntoResponse, Json, Response};
