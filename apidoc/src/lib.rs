@@ -1,3 +1,19 @@
-//! Tack's API documentation: OpenAPI 3.1 documents from the code, served with a docs page.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod api_doc;
+mod error;
+mod example;
+pub mod openapi;
+mod operation;
+mod page;
+mod pattern;
+mod schema;
+mod service;
+
+pub use api_doc::ApiDoc;
+pub use error::Error;
+pub use example::example;
+pub use openapi::{Method, OpenApi, Operation, Parameter, SecurityScheme};
+pub use page::render_html;
+pub use schema::{PROBLEM_SCHEMA, schema_ref};
+pub use service::DocsService;
