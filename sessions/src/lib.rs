@@ -1,3 +1,19 @@
-//! Tack's sessions: a tower layer, session stores, signing and flash messages.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod cookie_store;
+mod error;
+mod layer;
+mod memory;
+mod messages;
+mod session;
+pub mod signing;
+mod store;
+
+pub use cookie_store::{CookieStore, DEFAULT_MAX_COOKIE_SIZE};
+pub use error::{BoxError, Error};
+pub use layer::{ResponseFuture, SessionLayer, SessionService};
+pub use memory::MemoryStore;
+pub use messages::{Level, Message, Messages};
+pub use session::Session;
+pub use signing::SecretKey;
+pub use store::{Record, SessionId, SessionStore, StoreFuture};

@@ -1,0 +1,392 @@
+//! The tower layer that loads and saves sessions.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use cookie::{Cookie, SameSite};
+use http::header::InvalidHeaderValue;
+use http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::store::{Record, SessionId, SessionStore, unix_secs};
+use crate::{Error, Messages, Session};
+
+/// Two weeks, Django's default session age.
+const TWO_WEEKS: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+
+/// How the session cookie is named and flagged, and how long sessions last.
+#[derive(Clone, Debug)]
+struct Config {
+    cookie_name: String,
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    browser_session: bool,
+    max_age: Duration,
+    sliding: bool,
+}
+
+impl Config {
+    /// `__Host-` cookies must be Secure, on `/` and without a domain;
+    /// `__Secure-` cookies must be Secure. Browsers drop them otherwise.
+    fn enforce_prefix(&mut self) {
+        if self.cookie_name.starts_with("__Host-") {
+            self.secure = true;
+            self.path = "/".to_owned();
+            self.domain = None;
+        } else if self.cookie_name.starts_with("__Secure-") {
+            self.secure = true;
+        }
+    }
+}
+
+/// Loads the session named by the request's cookie, puts a [`Session`] and
+/// a [`Messages`] into the request's extensions, and saves the session after
+/// the response if it changed.
+///
+/// Defaults: cookie `sessionid`, `Path=/`, `HttpOnly`, `SameSite=Lax`,
+/// `Secure` (turn it off with [`SessionLayer::with_secure`] for plain-HTTP
+/// development), sessions lasting two weeks from their last save.
+/// A cookie naming no live session (unknown, expired or tampered) gives a
+/// fresh empty session. A store failure answers 503 (500 for a cookie
+/// store overflowing) with a plain-text body and logs the error.
+#[derive(Debug)]
+pub struct SessionLayer<St> {
+    store: Arc<St>,
+    config: Arc<Config>,
+}
+
+impl<St> Clone for SessionLayer<St> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            store: Arc::clone(&self.store),
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+impl<St: SessionStore> SessionLayer<St> {
+    /// A layer keeping sessions in `store`.
+    pub fn new(store: St) -> Self {
+        SessionLayer {
+            store: Arc::new(store),
+            config: Arc::new(Config {
+                cookie_name: "sessionid".to_owned(),
+                path: "/".to_owned(),
+                domain: None,
+                secure: true,
+                browser_session: false,
+                max_age: TWO_WEEKS,
+                sliding: false,
+            }),
+        }
+    }
+
+    fn map_config(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        change(config);
+        config.enforce_prefix();
+        // Fail at configuration time, not on the first request.
+        assert!(
+            header_value(&base_cookie(config, String::new()).build()).is_ok(),
+            "session cookie name, path and domain must be visible ASCII without `;`, \
+             got name {:?}, path {:?}, domain {:?}",
+            config.cookie_name,
+            config.path,
+            config.domain
+        );
+        self
+    }
+
+    /// The store, to call [`SessionStore::clear_expired`] from a job.
+    pub fn store(&self) -> &Arc<St> {
+        &self.store
+    }
+
+    /// The cookie's name. A `__Host-` prefix forces `Secure`, `Path=/` and
+    /// no domain; `__Secure-` forces `Secure`.
+    pub fn with_cookie_name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.map_config(|config| config.cookie_name = name)
+    }
+
+    /// The cookie's path (default `/`).
+    pub fn with_path(self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        self.map_config(|config| config.path = path)
+    }
+
+    /// The cookie's domain (default none: this host only).
+    pub fn with_domain(self, domain: impl Into<String>) -> Self {
+        let domain = domain.into();
+        self.map_config(|config| config.domain = Some(domain))
+    }
+
+    /// Whether the cookie is `Secure` (HTTPS only). On by default: turn it
+    /// off only for development over plain HTTP.
+    pub fn with_secure(self, secure: bool) -> Self {
+        self.map_config(|config| config.secure = secure)
+    }
+
+    /// How long a session lives after its last save (default two weeks):
+    /// the record's expiry, and the cookie's `Max-Age`.
+    pub fn with_max_age(self, max_age: Duration) -> Self {
+        self.map_config(|config| config.max_age = max_age)
+    }
+
+    /// Whether the cookie lasts only until the browser closes (no
+    /// `Max-Age`). The stored session still expires after the max age.
+    pub fn with_browser_session(self, on: bool) -> Self {
+        self.map_config(|config| config.browser_session = on)
+    }
+
+    /// Sliding expiry: when on, a session used after half its max age is
+    /// saved again (and its cookie renewed) even if unchanged, so active
+    /// users stay signed in. Off by default: only changes renew a session.
+    pub fn with_sliding_expiry(self, on: bool) -> Self {
+        self.map_config(|config| config.sliding = on)
+    }
+}
+
+impl<S, St> Layer<S> for SessionLayer<St> {
+    type Service = SessionService<S, St>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            store: Arc::clone(&self.store),
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// The service [`SessionLayer`] makes.
+#[derive(Debug)]
+pub struct SessionService<S, St> {
+    inner: S,
+    store: Arc<St>,
+    config: Arc<Config>,
+}
+
+impl<S: Clone, St> Clone for SessionService<S, St> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            store: Arc::clone(&self.store),
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// The future [`SessionService`] answers.
+pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, St, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, St>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    St: SessionStore,
+    ReqBody: Send + 'static,
+    ResBody: From<String> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // The clone that was driven to readiness serves this request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let store = Arc::clone(&self.store);
+        let config = Arc::clone(&self.config);
+        let cookie_value = find_cookie(request.headers(), &config.cookie_name);
+        Box::pin(async move {
+            let loaded = match &cookie_value {
+                Some(value) => match store.load(value).await {
+                    Ok(record) => record.filter(|record| !record.is_expired()),
+                    Err(error) => return Ok(failure(&error)),
+                },
+                None => None,
+            };
+            let session = Session::from_record(loaded);
+            request.extensions_mut().insert(session.clone());
+            request
+                .extensions_mut()
+                .insert(Messages::new(session.clone()));
+            let mut response = inner.call(request).await?;
+            match finish(&*store, &config, &session, cookie_value.as_deref()).await {
+                Ok(outcome) => {
+                    if let Some(set_cookie) = outcome.set_cookie {
+                        response.headers_mut().append(SET_COOKIE, set_cookie);
+                    }
+                    if outcome.vary {
+                        add_vary_cookie(response.headers_mut());
+                    }
+                    Ok(response)
+                }
+                Err(error) => Ok(failure(&error)),
+            }
+        })
+    }
+}
+
+/// The first cookie named `name` in the request's `Cookie` headers.
+fn find_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// What the response needs after the session was saved.
+struct Outcome {
+    set_cookie: Option<HeaderValue>,
+    vary: bool,
+}
+
+/// What to do with the session once the response is ready.
+enum Plan {
+    /// Nothing changed.
+    Keep,
+    /// The session is empty: forget the stored one (if loaded) and the cookie.
+    Forget { loaded: bool },
+    /// Save this record, first deleting the one loaded (if any).
+    Save { delete_loaded: bool, record: Record },
+}
+
+fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
+    let mut state = session.lock();
+    let vary = state.accessed;
+    let loaded = state.loaded_id.is_some();
+    let id_changed = state.id.is_none();
+    if state.data.is_empty() {
+        return (Plan::Forget { loaded }, vary);
+    }
+    let remaining = state.expires_at.saturating_sub(unix_secs(now));
+    let renew = config.sliding && loaded && remaining < config.max_age.as_secs() / 2;
+    if !(state.modified || id_changed || renew) {
+        return (Plan::Keep, vary);
+    }
+    let id = state.id.get_or_insert_with(SessionId::generate).clone();
+    let record = Record {
+        id,
+        data: state.data.clone(),
+        expires_at: unix_secs(now + config.max_age),
+    };
+    (
+        Plan::Save {
+            delete_loaded: loaded && id_changed,
+            record,
+        },
+        vary,
+    )
+}
+
+/// Saves, deletes or leaves the session, and says which cookie to set.
+async fn finish<St: SessionStore>(
+    store: &St,
+    config: &Config,
+    session: &Session,
+    cookie_value: Option<&str>,
+) -> Result<Outcome, Error> {
+    let (plan, vary) = plan(session, config, SystemTime::now());
+    let set_cookie = match plan {
+        Plan::Keep => None,
+        Plan::Forget { loaded } => {
+            if let (true, Some(value)) = (loaded, cookie_value) {
+                store.delete(value).await?;
+            }
+            cookie_value.map(|_| removal_cookie(config))
+        }
+        Plan::Save {
+            delete_loaded,
+            record,
+        } => {
+            if let (true, Some(old)) = (delete_loaded, cookie_value) {
+                store.delete(old).await?;
+            }
+            let value = store.save(&record).await?;
+            let header = session_cookie(config, value).map_err(|_| {
+                Error::store(
+                    "save",
+                    "the store answered a cookie value that is not valid in a header",
+                )
+            })?;
+            Some(header)
+        }
+    };
+    Ok(Outcome { set_cookie, vary })
+}
+
+fn base_cookie(config: &Config, value: String) -> cookie::CookieBuilder<'static> {
+    let mut builder = Cookie::build((config.cookie_name.clone(), value))
+        .path(config.path.clone())
+        .http_only(true)
+        .secure(config.secure)
+        .same_site(SameSite::Lax);
+    if let Some(domain) = &config.domain {
+        builder = builder.domain(domain.clone());
+    }
+    builder
+}
+
+fn session_cookie(config: &Config, value: String) -> Result<HeaderValue, InvalidHeaderValue> {
+    let mut builder = base_cookie(config, value);
+    if !config.browser_session {
+        let secs = i64::try_from(config.max_age.as_secs()).unwrap_or(i64::MAX);
+        builder = builder.max_age(cookie::time::Duration::seconds(secs));
+    }
+    header_value(&builder.build())
+}
+
+fn removal_cookie(config: &Config) -> HeaderValue {
+    // The builder methods check that name, path and domain make a valid
+    // header, and the value is empty.
+    header_value(&base_cookie(config, String::new()).removal().build())
+        .expect("session cookie config was checked when the layer was built")
+}
+
+fn header_value(cookie: &Cookie<'_>) -> Result<HeaderValue, InvalidHeaderValue> {
+    HeaderValue::try_from(cookie.to_string())
+}
+
+fn add_vary_cookie(headers: &mut HeaderMap) {
+    let present = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|name| name.trim().eq_ignore_ascii_case("cookie") || name.trim() == "*");
+    if !present {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
+}
+
+/// The response for a store failure; the details go to the log.
+fn failure<B: From<String>>(error: &Error) -> Response<B> {
+    tracing::error!(%error, "session store failure");
+    let mut response = Response::new(B::from(format!(
+        "{} {}: the session could not be loaded or saved.\n",
+        error.status().as_u16(),
+        error.status().canonical_reason().unwrap_or("Error")
+    )));
+    *response.status_mut() = error.status();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

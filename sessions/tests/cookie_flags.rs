@@ -1,0 +1,85 @@
+//! The session cookie's flags, table-driven.
+
+mod common;
+
+use std::time::Duration;
+
+use tack_sessions::{MemoryStore, SessionLayer};
+use tack_test::TestClient;
+use tower::Layer;
+
+#[test]
+fn cookie_flags_follow_the_configuration() {
+    type Configure = fn(SessionLayer<MemoryStore>) -> SessionLayer<MemoryStore>;
+    let cases: [(&str, Configure, &[&str], &[&str]); 6] = [
+        (
+            "defaults",
+            |layer| layer,
+            &[
+                "sessionid=",
+                "HttpOnly",
+                "SameSite=Lax",
+                "Secure",
+                "Path=/",
+                "Max-Age=1209600",
+            ],
+            &["Domain"],
+        ),
+        (
+            "insecure for development",
+            |layer| layer.with_secure(false),
+            &["HttpOnly"],
+            &["Secure"],
+        ),
+        (
+            "name, path and domain",
+            |layer| {
+                layer
+                    .with_cookie_name("sid")
+                    .with_path("/app")
+                    .with_domain("example.com")
+            },
+            &["sid=", "Path=/app", "Domain=example.com"],
+            &[],
+        ),
+        (
+            "__Host- forces Secure, Path=/ and no Domain",
+            |layer| {
+                layer
+                    .with_secure(false)
+                    .with_path("/app")
+                    .with_domain("example.com")
+                    .with_cookie_name("__Host-sid")
+            },
+            &["__Host-sid=", "Secure", "Path=/"],
+            &["Domain", "Path=/app"],
+        ),
+        (
+            "browser session",
+            |layer| layer.with_browser_session(true),
+            &["HttpOnly"],
+            &["Max-Age", "Expires"],
+        ),
+        (
+            "max age",
+            |layer| layer.with_max_age(Duration::from_secs(600)),
+            &["Max-Age=600"],
+            &[],
+        ),
+    ];
+    for (name, configure, present, absent) in cases {
+        let layer = configure(SessionLayer::new(MemoryStore::new()));
+        let client = TestClient::new(layer.layer(tower::service_fn(common::app)));
+        let response = futures_executor::block_on(client.get("/set?k=v").send());
+        let cookie = response.header("set-cookie").expect("a cookie is set");
+        for flag in present {
+            assert!(
+                cookie.contains(flag),
+                "{name}: {flag} missing from {cookie}"
+            );
+        }
+        for flag in absent {
+            assert!(!cookie.contains(flag), "{name}: {flag} present in {cookie}");
+        }
+    }
+}
