@@ -1,3 +1,18 @@
-//! Tack's templates: a minijinja environment with Django's comforts.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod debug_page;
+mod error;
+pub mod filters;
+mod globals;
+mod request;
+mod templates;
+
+pub use error::Error;
+pub use globals::ReverseUrl;
+pub use minijinja::value::{Value, merge_maps};
+pub use minijinja::{AutoEscape, Environment, context};
+pub use request::RequestView;
+pub use templates::{Templates, TemplatesBuilder, default_autoescape};
+
+/// The template engine, for what this crate does not wrap.
+pub use minijinja;
