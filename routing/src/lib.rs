@@ -1,3 +1,20 @@
-//! Routing for Tack: a tower Service router with typed path converters, reverse URLs, request helpers, error responses and static files.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod method;
+mod page;
+mod pattern;
+mod request;
+mod route;
+mod router;
+mod serve_dir;
+mod urls;
+
+pub use error::Error;
+pub use method::{MethodRouter, any, delete, get, head, on, options, patch, post, put};
+pub use page::{ErrorPage, prefers_json};
+pub use request::{BodyLimit, DEFAULT_BODY_LIMIT, PathParams, RequestExt};
+pub use route::{Handler, HttpService, ResponseFuture, Route};
+pub use router::{Resolved, Router};
+pub use serve_dir::ServeDir;
+pub use urls::Urls;
