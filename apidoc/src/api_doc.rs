@@ -108,14 +108,20 @@ impl ApiDoc {
         let mut definitions = BTreeMap::new();
         let schema = schema::hoist(schema, &mut definitions);
         definitions.insert(name.to_owned(), schema);
-        self.merge_schemas(definitions, &format!("the schema `{name}`"))?;
+        let fixed = BTreeSet::from([name.to_owned()]);
+        self.merge_names(
+            definitions,
+            &mut [],
+            &fixed,
+            &format!("the schema `{name}`"),
+        )?;
         Ok(self)
     }
 
     /// Adds the named schema of `T` and of the types it uses.
     pub fn schema_for<T: JsonSchema + ?Sized>(&mut self) -> Result<&mut Self, Error> {
         let definitions = schema::generate::<T>(false).definitions;
-        self.merge_schemas(definitions, std::any::type_name::<T>())?;
+        self.merge_schemas(definitions, &mut [], true, std::any::type_name::<T>())?;
         Ok(self)
     }
 
@@ -185,7 +191,9 @@ impl ApiDoc {
                 second: route,
             });
         }
-        self.merge_schemas(std::mem::take(&mut operation.schemas), &route)?;
+        let definitions = std::mem::take(&mut operation.schemas);
+        let fixed = std::mem::take(&mut operation.fixed_names);
+        self.merge_names(definitions, &mut operation.schema_roots(), &fixed, &route)?;
 
         if let Some(id) = &operation.operation_id {
             self.operation_ids.insert(id.clone(), route);
@@ -242,25 +250,38 @@ impl ApiDoc {
         Ok(document.clone())
     }
 
+    /// Merges named schemas (see [`schema::merge`]); `fixed` makes every
+    /// name in `definitions` keep its name.
     fn merge_schemas(
         &mut self,
         definitions: BTreeMap<String, Value>,
+        roots: &mut [&mut Value],
+        fixed: bool,
         origin: &str,
     ) -> Result<(), Error> {
-        let schemas = &mut self.document.components.schemas;
-        for (name, schema) in &definitions {
-            if !schema::valid_name(name) {
-                return Err(Error::InvalidSchemaName { name: name.clone() });
-            }
-            if schemas.get(name).is_some_and(|previous| previous != schema) {
-                return Err(Error::SchemaConflict {
-                    name: name.clone(),
-                    origin: origin.to_owned(),
-                });
-            }
+        let fixed: BTreeSet<String> = if fixed {
+            definitions.keys().cloned().collect()
+        } else {
+            BTreeSet::new()
+        };
+        self.merge_names(definitions, roots, &fixed, origin)
+    }
+
+    fn merge_names(
+        &mut self,
+        definitions: BTreeMap<String, Value>,
+        roots: &mut [&mut Value],
+        fixed: &BTreeSet<String>,
+        origin: &str,
+    ) -> Result<(), Error> {
+        if let Some(name) = definitions.keys().find(|name| !schema::valid_name(name)) {
+            return Err(Error::InvalidSchemaName { name: name.clone() });
         }
-        schemas.extend(definitions);
-        Ok(())
+        let schemas = &mut self.document.components.schemas;
+        schema::merge(schemas, definitions, roots, fixed).map_err(|name| Error::SchemaConflict {
+            name,
+            origin: origin.to_owned(),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! same order. Schemas are plain JSON Schema 2020-12 values
 //! ([`serde_json::Value`]), as OpenAPI 3.1 uses them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -211,6 +211,22 @@ pub struct PathItem {
     pub trace: Option<Operation>,
 }
 
+impl Operation {
+    /// Every schema value in the operation: parameters, body, responses.
+    pub(crate) fn schema_roots(&mut self) -> Vec<&mut Value> {
+        let parameters = self.parameters.iter_mut().map(|p| &mut p.schema);
+        let body = self
+            .request_body
+            .iter_mut()
+            .flat_map(|body| body.content.values_mut().map(|media| &mut media.schema));
+        let responses = self
+            .responses
+            .values_mut()
+            .flat_map(|response| response.content.values_mut().map(|media| &mut media.schema));
+        parameters.chain(body).chain(responses).collect()
+    }
+}
+
 impl PathItem {
     /// The operation for `method`, if documented.
     pub fn get(&self, method: Method) -> Option<&Operation> {
@@ -281,6 +297,9 @@ pub struct Operation {
     /// components when the operation is added.
     #[serde(skip)]
     pub(crate) schemas: BTreeMap<String, Value>,
+    /// Names among `schemas` that were given by hand and must not change.
+    #[serde(skip)]
+    pub(crate) fixed_names: BTreeSet<String>,
     /// Problems the builder met, reported when the operation is added.
     #[serde(skip)]
     pub(crate) problems: Vec<String>,

@@ -1,6 +1,6 @@
 //! Describing operations and parameters by hand, without any router.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde_json::{Value, json};
@@ -83,7 +83,7 @@ impl Operation {
             .and_then(Value::as_array)
             .map(|names| names.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let mut parameters = Vec::new();
+        let mut parameters: Vec<Parameter> = Vec::new();
         for (name, property) in properties {
             let mut property = property.clone();
             let description = property
@@ -95,18 +95,20 @@ impl Operation {
             parameter.required = required.contains(&name.as_str());
             parameters.push(parameter);
         }
+        let mut roots: Vec<&mut Value> = parameters.iter_mut().map(|p| &mut p.schema).collect();
+        self.adopt(definitions, &mut roots, false);
         for parameter in parameters {
             self = self.parameter(parameter);
         }
-        self.schemas.extend(definitions);
         self
     }
 
     /// Sets a required JSON request body of type `T`.
-    pub fn json_body<T: JsonSchema + ?Sized>(self) -> Self {
+    pub fn json_body<T: JsonSchema + ?Sized>(mut self) -> Self {
         let generated = schema::generate::<T>(false);
-        self.with_schemas(generated.definitions)
-            .body_schema(JSON, generated.schema)
+        let mut schema = generated.schema;
+        self.adopt(generated.definitions, &mut [&mut schema], false);
+        self.body_schema(JSON, schema)
     }
 
     /// Sets a required JSON request body with a schema built at run time
@@ -135,14 +137,11 @@ impl Operation {
     }
 
     /// Documents a JSON response of type `T` for `status`.
-    pub fn response<T: JsonSchema + ?Sized>(self, status: u16, description: &str) -> Self {
+    pub fn response<T: JsonSchema + ?Sized>(mut self, status: u16, description: &str) -> Self {
         let generated = schema::generate::<T>(false);
-        self.with_schemas(generated.definitions).response_content(
-            status,
-            description,
-            JSON,
-            generated.schema,
-        )
+        let mut schema = generated.schema;
+        self.adopt(generated.definitions, &mut [&mut schema], false);
+        self.response_content(status, description, JSON, schema)
     }
 
     /// Documents a JSON response with a schema built at run time.
@@ -192,17 +191,19 @@ impl Operation {
     /// Adds a named schema with this operation, for a schema built at run
     /// time that its bodies refer to with [`schema_ref`]. `$defs` inside it
     /// become named schemas too.
-    pub fn schema(self, name: &str, schema: Value) -> Self {
+    pub fn schema(mut self, name: &str, schema: Value) -> Self {
         let mut definitions = BTreeMap::new();
-        let schema = schema::hoist(schema, &mut definitions);
-        definitions.insert(name.to_owned(), schema);
-        self.with_schemas(definitions)
+        let mut schema = schema::hoist(schema, &mut definitions);
+        self.adopt(definitions, &mut [&mut schema], false);
+        self.adopt(BTreeMap::from([(name.to_owned(), schema)]), &mut [], true);
+        self
     }
 
     /// Adds the named schema of `T` (and of the types it uses) without using
-    /// it in a body yet.
-    pub fn schema_for<T: JsonSchema + ?Sized>(self) -> Self {
-        self.with_schemas(schema::generate::<T>(false).definitions)
+    /// it in a body yet, under the name schemars gives it.
+    pub fn schema_for<T: JsonSchema + ?Sized>(mut self) -> Self {
+        self.adopt(schema::generate::<T>(false).definitions, &mut [], true);
+        self
     }
 
     /// Adds an alternative way to be allowed: every scheme named here must
@@ -229,31 +230,38 @@ impl Operation {
         self
     }
 
-    fn with_schemas(mut self, definitions: BTreeMap<String, Value>) -> Self {
-        for (name, schema) in definitions {
-            if !schema::valid_name(&name) {
-                self.problems.push(format!(
-                    "the schema name `{name}` may only use letters, digits, `.`, `-` and `_`"
-                ));
-            }
-            if let Some(previous) = self.schemas.get(&name)
-                && *previous != schema
-            {
-                self.problems.push(format!(
-                    "two different schemas are named `{name}`; rename one \
-                     (`#[schemars(rename = \"...\")]` on a Rust type)"
-                ));
-            }
-            self.schemas.insert(name, schema);
+    /// Takes named schemas into the operation (see [`schema::merge`]);
+    /// `fixed` names must keep their names.
+    fn adopt(
+        &mut self,
+        definitions: BTreeMap<String, Value>,
+        roots: &mut [&mut Value],
+        fixed: bool,
+    ) {
+        if let Some(name) = definitions.keys().find(|name| !schema::valid_name(name)) {
+            self.problems.push(format!(
+                "the schema name `{name}` may only use letters, digits, `.`, `-` and `_`"
+            ));
+            return;
         }
-        self
+        let names: BTreeSet<String> = if fixed {
+            definitions.keys().cloned().collect()
+        } else {
+            BTreeSet::new()
+        };
+        match schema::merge(&mut self.schemas, definitions, roots, &names) {
+            Ok(()) => self.fixed_names.extend(names),
+            Err(name) => self.problems.push(format!(
+                "two different schemas are named `{name}`; rename one \
+                 (`#[schemars(rename = \"...\")]` on a Rust type)"
+            )),
+        }
     }
 
     fn take_defs(&mut self, schema: Value) -> Value {
         let mut definitions = BTreeMap::new();
-        let schema = schema::hoist(schema, &mut definitions);
-        let this = std::mem::take(self);
-        *self = this.with_schemas(definitions);
+        let mut schema = schema::hoist(schema, &mut definitions);
+        self.adopt(definitions, &mut [&mut schema], false);
         schema
     }
 

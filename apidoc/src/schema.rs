@@ -167,6 +167,68 @@ fn decode_ref_name(encoded: &str) -> String {
         .replace("~0", "~")
 }
 
+/// Merges the named schemas `incoming` into `target`.
+///
+/// A schema whose name `target` already uses for a different schema (two
+/// generic instances both named `Page`, two `Error` types from different
+/// modules) gets the first free name `Page2`, `Page3`..., and the
+/// references to it in `incoming` and in `roots` follow. A name in `fixed`
+/// must keep its name: a clash on it is an error naming it.
+pub(crate) fn merge(
+    target: &mut BTreeMap<String, Value>,
+    mut incoming: BTreeMap<String, Value>,
+    roots: &mut [&mut Value],
+    fixed: &BTreeSet<String>,
+) -> Result<(), String> {
+    loop {
+        let clashes: Vec<String> = incoming
+            .iter()
+            .filter(|(name, schema)| target.get(*name).is_some_and(|taken| taken != *schema))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if clashes.is_empty() {
+            break;
+        }
+        if let Some(name) = clashes.iter().find(|name| fixed.contains(*name)) {
+            return Err(name.clone());
+        }
+        let mut renames: BTreeMap<String, String> = BTreeMap::new();
+        for name in clashes {
+            let mut number = 2;
+            let fresh = loop {
+                let candidate = format!("{name}{number}");
+                if !target.contains_key(&candidate)
+                    && !incoming.contains_key(&candidate)
+                    && !renames.values().any(|taken| *taken == candidate)
+                {
+                    break candidate;
+                }
+                number += 1;
+            };
+            renames.insert(name, fresh);
+        }
+        for (old, new) in &renames {
+            if let Some(schema) = incoming.remove(old) {
+                incoming.insert(new.clone(), schema);
+            }
+        }
+        let rewrite = |reference: &str| {
+            let name = decode_ref_name(reference.strip_prefix(COMPONENTS_PREFIX)?);
+            renames
+                .get(&name)
+                .map(|new| format!("{COMPONENTS_PREFIX}{new}"))
+        };
+        for schema in incoming.values_mut() {
+            rewrite_refs(schema, &rewrite);
+        }
+        for root in roots.iter_mut() {
+            rewrite_refs(root, &rewrite);
+        }
+    }
+    target.extend(incoming);
+    Ok(())
+}
+
 /// Replaces every `$ref` string for which `rewrite` returns a new target.
 fn rewrite_refs(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) {
     match value {
@@ -300,6 +362,46 @@ mod tests {
         assert_eq!(decode_ref_name("Page%3CItem%3E"), "Page<Item>");
         assert_eq!(decode_ref_name("a~1b~0c"), "a/b~c");
         assert_eq!(decode_ref_name("100%"), "100%");
+    }
+
+    #[test]
+    fn clashing_generated_names_are_numbered() {
+        let mut target = BTreeMap::from([
+            ("Item".to_owned(), json!({"type": "string"})),
+            (
+                "Page".to_owned(),
+                json!({"items": {"$ref": "#/components/schemas/Item"}}),
+            ),
+        ]);
+        let incoming = BTreeMap::from([
+            ("Item".to_owned(), json!({"type": "integer"})),
+            (
+                "Page".to_owned(),
+                json!({"items": {"$ref": "#/components/schemas/Item"}}),
+            ),
+        ]);
+        let mut root = json!({"$ref": "#/components/schemas/Page"});
+        merge(&mut target, incoming, &mut [&mut root], &BTreeSet::new()).unwrap();
+        assert_eq!(root, json!({"$ref": "#/components/schemas/Page2"}));
+        assert_eq!(target["Item2"], json!({"type": "integer"}));
+        assert_eq!(
+            target["Page2"],
+            json!({"items": {"$ref": "#/components/schemas/Item2"}})
+        );
+        assert_eq!(target.len(), 4);
+        // The same schema again merges into the existing one.
+        let again = BTreeMap::from([("Item".to_owned(), json!({"type": "string"}))]);
+        merge(&mut target, again, &mut [], &BTreeSet::new()).unwrap();
+        assert_eq!(target.len(), 4);
+        // A fixed name cannot move.
+        let fixed = BTreeMap::from([("Item".to_owned(), json!({"type": "boolean"}))]);
+        let error = merge(
+            &mut target,
+            fixed,
+            &mut [],
+            &BTreeSet::from(["Item".to_owned()]),
+        );
+        assert_eq!(error, Err("Item".to_owned()));
     }
 
     #[test]
