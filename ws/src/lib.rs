@@ -1,3 +1,33 @@
-//! Tack's websockets: handshake, consumers, groups and channel layers on tungstenite.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+// Without `hyper` nothing runs connections, so their internals go unused.
+#[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+mod config;
+#[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+mod connection;
+mod consumer;
+#[cfg(feature = "hyper")]
+mod driver;
+#[cfg(feature = "hyper")]
+mod endpoint;
+mod error;
+mod groups;
+pub mod handshake;
+#[cfg(feature = "hyper")]
+mod keepalive;
+#[cfg(feature = "postgres")]
+mod postgres;
+
+pub use config::WsConfig;
+pub use connection::{Connection, Message};
+pub use consumer::Consumer;
+#[cfg(feature = "hyper")]
+pub use endpoint::{ConnectionTask, WebSocketEndpoint};
+pub use error::Error;
+pub use groups::{ChannelLayer, Deliver, Groups, InMemoryLayer};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresLayer;
+/// The shared UTF-8 bytes of a text [`Message`].
+pub use tungstenite::Utf8Bytes;
+/// Websocket close codes (1000 normal, 1001 going away, 1008 policy, 1009 too big, 1011 error).
+pub use tungstenite::protocol::frame::coding::CloseCode;

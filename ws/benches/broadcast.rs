@@ -1,0 +1,2 @@
+//! Broadcast benchmark (being written).
+fn main() {}

@@ -1,0 +1,214 @@
+//! A real hyper server on loopback and real websocket clients, for the behaviour tests.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tack_http::{Body, Problem};
+use tack_ws::{CloseCode, Connection, Consumer, Groups, WebSocketEndpoint, WsConfig};
+use tower_service::Service;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+
+/// A guard against hangs: every blocking read in a test gives up after this.
+pub const GUARD: Duration = Duration::from_secs(20);
+
+pub type Client = tungstenite::WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// A server on 127.0.0.1 with a port of its own; stops when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn serve<S>(service: S) -> Server
+where
+    S: Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the test server");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request| service.clone().call(request));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    Server {
+        addr,
+        _runtime: runtime,
+    }
+}
+
+/// An endpoint spawning its connections on tokio.
+pub fn endpoint<F, C>(factory: F, config: WsConfig) -> WebSocketEndpoint<F>
+where
+    F: Fn() -> C + Send + Sync + 'static,
+    C: Consumer,
+{
+    WebSocketEndpoint::new(
+        |task| {
+            tokio::spawn(task);
+        },
+        factory,
+    )
+    .with_config(config)
+}
+
+/// Opens a websocket to `path` with extra headers; the handshake's error
+/// response comes back as `Err`.
+pub fn try_connect(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Client, tungstenite::Error> {
+    let mut request = format!("ws://{addr}{path}").into_client_request()?;
+    for (name, value) in headers {
+        request.headers_mut().append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let (mut client, _response) = tungstenite::connect(request)?;
+    if let MaybeTlsStream::Plain(stream) = client.get_mut() {
+        stream.set_read_timeout(Some(GUARD)).unwrap();
+    }
+    Ok(client)
+}
+
+pub fn connect(addr: SocketAddr, path: &str) -> Client {
+    try_connect(addr, path, &[]).expect("the websocket handshake succeeds")
+}
+
+/// Reads the next data message's text.
+pub fn read_text(client: &mut Client) -> String {
+    loop {
+        match client.read().expect("a message before the guard timeout") {
+            tungstenite::Message::Text(text) => return text.to_string(),
+            tungstenite::Message::Binary(bytes) => {
+                return String::from_utf8_lossy(&bytes).into_owned();
+            }
+            tungstenite::Message::Close(frame) => panic!("closed by the server: {frame:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// Reads until the server's close frame and returns its code.
+pub fn read_close(client: &mut Client) -> CloseCode {
+    loop {
+        match client.read() {
+            Ok(tungstenite::Message::Close(frame)) => {
+                return frame.map_or(CloseCode::Status, |frame| frame.code);
+            }
+            Ok(_) => {}
+            Err(error) => panic!("expected a close frame, got {error}"),
+        }
+    }
+}
+
+/// What the test consumer saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Connected(u64, String),
+    Text(u64, String),
+    Disconnected(u64, CloseCode),
+}
+
+/// Echoes messages, joins the group named by the last path segment, and
+/// reports every event.
+pub struct Echo {
+    pub events: Sender<Event>,
+    pub groups: Groups,
+}
+
+impl Consumer for Echo {
+    fn connect(
+        &mut self,
+        connection: &Connection,
+        request: &http::request::Parts,
+    ) -> Result<(), Problem> {
+        let path = request.uri.path().to_owned();
+        if path.contains("forbidden") {
+            return Err(Problem::forbidden("This article's comments are private."));
+        }
+        let group = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        self.groups
+            .join(&group, connection)
+            .map_err(|error| error.to_problem())?;
+        let _ = self.events.send(Event::Connected(connection.id(), path));
+        Ok(())
+    }
+
+    fn text(&mut self, connection: &Connection, text: &str) {
+        let _ = self
+            .events
+            .send(Event::Text(connection.id(), text.to_owned()));
+        let _ = connection.send(text);
+    }
+
+    fn binary(&mut self, connection: &Connection, bytes: &[u8]) {
+        let _ = connection.send(bytes.to_vec());
+    }
+
+    fn disconnect(&mut self, connection: &Connection, code: CloseCode) {
+        let _ = self.events.send(Event::Disconnected(connection.id(), code));
+    }
+}
+
+/// A server with the echo endpoint; returns its events and groups.
+pub fn echo_server(config: WsConfig, groups: Groups) -> (Server, Receiver<Event>) {
+    let (events, received) = channel();
+    let factory_groups = groups.clone();
+    let endpoint = endpoint(
+        move || Echo {
+            events: events.clone(),
+            groups: factory_groups.clone(),
+        },
+        config,
+    );
+    (serve(endpoint), received)
+}
+
+/// The next event, or a panic after the guard timeout.
+pub fn next_event(events: &Receiver<Event>) -> Event {
+    events
+        .recv_timeout(GUARD)
+        .expect("an event before the guard timeout")
+}
+
+/// Waits for the connected event and returns the connection id.
+pub fn connected(events: &Receiver<Event>) -> u64 {
+    match next_event(events) {
+        Event::Connected(id, _) => id,
+        other => panic!("expected a connection, got {other:?}"),
+    }
+}

@@ -1,0 +1,120 @@
+//! Messages both ways, close codes and the message size limit, over a real socket.
+
+mod common;
+
+use common::*;
+use tack_ws::{CloseCode, Groups, WsConfig};
+
+#[test]
+fn echoes_text_and_binary() {
+    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
+    let mut client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+
+    client.send(tungstenite::Message::text("héllo")).unwrap();
+    assert_eq!(read_text(&mut client), "héllo");
+    assert_eq!(next_event(&events), Event::Text(id, "héllo".into()));
+
+    client
+        .send(tungstenite::Message::binary(vec![0u8, 1, 2]))
+        .unwrap();
+    match client.read().unwrap() {
+        tungstenite::Message::Binary(bytes) => assert_eq!(&bytes[..], &[0, 1, 2]),
+        other => panic!("expected the binary echo, got {other:?}"),
+    }
+
+    client.close(None).unwrap();
+    while client.read().is_ok() {}
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Status)
+    );
+}
+
+#[test]
+fn a_normal_close_reports_its_code() {
+    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
+    let mut client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+    client
+        .close(Some(tungstenite::protocol::CloseFrame {
+            code: CloseCode::Normal,
+            reason: "bye".into(),
+        }))
+        .unwrap();
+    // The server answers the close frame, then hangs up.
+    loop {
+        match client.read() {
+            Ok(_) => {}
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(error) => panic!("expected a clean close, got {error}"),
+        }
+    }
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Normal)
+    );
+}
+
+#[test]
+fn oversize_message_is_closed_with_1009() {
+    let config = WsConfig::default().with_max_message_size(64 * 1024);
+    let (server, events) = echo_server(config, Groups::in_memory());
+    let mut client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+
+    // Just under the limit passes.
+    let fits = "a".repeat(64 * 1024);
+    client
+        .send(tungstenite::Message::text(fits.clone()))
+        .unwrap();
+    assert_eq!(read_text(&mut client).len(), fits.len());
+    assert!(matches!(next_event(&events), Event::Text(..)));
+
+    // Over it (in one frame of 1 MiB) closes with 1009, and the client still
+    // reads the close frame: the server drains what it sent.
+    let _ = client.send(tungstenite::Message::text("b".repeat(1 << 20)));
+    assert_eq!(read_close(&mut client), CloseCode::Size);
+    drop(client);
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Size)
+    );
+}
+
+#[test]
+fn oversize_fragmented_message_is_closed_with_1009() {
+    let config = WsConfig::default()
+        .with_max_message_size(64 * 1024)
+        .with_max_frame_size(16 * 1024);
+    let (server, events) = echo_server(config, Groups::in_memory());
+    let mut client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+    // Frames of 8 KiB each are fine; their sum passes the message limit.
+    let chunk = bytes::Bytes::from(vec![b'c'; 8 * 1024]);
+    use tungstenite::protocol::frame::{
+        Frame,
+        coding::{Data, OpCode},
+    };
+    let mut first = true;
+    for _ in 0..10 {
+        let opcode = if first {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        first = false;
+        let _ = client.write(tungstenite::Message::Frame(Frame::message(
+            chunk.clone(),
+            opcode,
+            false,
+        )));
+    }
+    let _ = client.flush();
+    assert_eq!(read_close(&mut client), CloseCode::Size);
+    drop(client);
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Size)
+    );
+}
