@@ -73,21 +73,16 @@ pub(crate) fn hoist(mut schema: Value, into: &mut BTreeMap<String, Value>) -> Va
             }
         }
     }
-    rewrite_refs(&mut schema, &|reference| {
+    let to_components = |reference: &str| {
         ["#/$defs/", "#/definitions/"].iter().find_map(|prefix| {
             reference
                 .strip_prefix(prefix)
                 .map(|name| format!("{COMPONENTS_PREFIX}{name}"))
         })
-    });
+    };
+    rewrite_refs(&mut schema, &to_components);
     for def in into.values_mut() {
-        rewrite_refs(def, &|reference| {
-            ["#/$defs/", "#/definitions/"].iter().find_map(|prefix| {
-                reference
-                    .strip_prefix(prefix)
-                    .map(|name| format!("{COMPONENTS_PREFIX}{name}"))
-            })
-        });
+        rewrite_refs(def, &to_components);
     }
     canonical(schema)
 }
@@ -123,21 +118,7 @@ fn rename_invalid(schema: &mut Value, definitions: &mut BTreeMap<String, Value>)
     if renames.is_empty() {
         return;
     }
-    for (old, new) in &renames {
-        if let Some(value) = definitions.remove(old) {
-            definitions.insert(new.clone(), value);
-        }
-    }
-    let rewrite = |reference: &str| {
-        let name = decode_ref_name(reference.strip_prefix(COMPONENTS_PREFIX)?);
-        renames
-            .get(&name)
-            .map(|new| format!("{COMPONENTS_PREFIX}{new}"))
-    };
-    rewrite_refs(schema, &rewrite);
-    for value in definitions.values_mut() {
-        rewrite_refs(value, &rewrite);
-    }
+    rename(definitions, &renames, &mut [schema]);
 }
 
 /// Decodes a name written in a URI fragment's JSON pointer: `%XX` escapes,
@@ -207,26 +188,36 @@ pub(crate) fn merge(
             };
             renames.insert(name, fresh);
         }
-        for (old, new) in &renames {
-            if let Some(schema) = incoming.remove(old) {
-                incoming.insert(new.clone(), schema);
-            }
-        }
-        let rewrite = |reference: &str| {
-            let name = decode_ref_name(reference.strip_prefix(COMPONENTS_PREFIX)?);
-            renames
-                .get(&name)
-                .map(|new| format!("{COMPONENTS_PREFIX}{new}"))
-        };
-        for schema in incoming.values_mut() {
-            rewrite_refs(schema, &rewrite);
-        }
-        for root in roots.iter_mut() {
-            rewrite_refs(root, &rewrite);
-        }
+        rename(&mut incoming, &renames, roots);
     }
     target.extend(incoming);
     Ok(())
+}
+
+/// Renames named schemas (old name to new), and the references to them in
+/// the schemas and in `roots`.
+fn rename(
+    schemas: &mut BTreeMap<String, Value>,
+    renames: &BTreeMap<String, String>,
+    roots: &mut [&mut Value],
+) {
+    for (old, new) in renames {
+        if let Some(schema) = schemas.remove(old) {
+            schemas.insert(new.clone(), schema);
+        }
+    }
+    let rewrite = |reference: &str| {
+        let name = decode_ref_name(reference.strip_prefix(COMPONENTS_PREFIX)?);
+        renames
+            .get(&name)
+            .map(|new| format!("{COMPONENTS_PREFIX}{new}"))
+    };
+    for schema in schemas.values_mut() {
+        rewrite_refs(schema, &rewrite);
+    }
+    for root in roots.iter_mut() {
+        rewrite_refs(root, &rewrite);
+    }
 }
 
 /// Replaces every `$ref` string for which `rewrite` returns a new target.

@@ -137,21 +137,8 @@ fn generic_instances_get_their_own_names() {
     let document = serde_json::to_value(common::routed()).unwrap();
     let articles = operation(&document, "get", "/articles/");
     let tags = operation(&document, "get", "/tags/pages/");
-    let article_page =
-        articles["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned();
-    let tag_page = tags["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let article_page = response_schema_name(&articles);
+    let tag_page = response_schema_name(&tags);
     assert_ne!(article_page, tag_page);
     let schemas = &document["components"]["schemas"];
     assert_eq!(
@@ -164,4 +151,12 @@ fn generic_instances_get_their_own_names() {
     );
     let page = &operation(&document, "get", "/tags/pages/")["parameters"][0];
     assert_eq!(page["required"], true);
+}
+
+/// The name of the schema an operation's 200 JSON response refers to.
+fn response_schema_name(operation: &Value) -> String {
+    let reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no reference in {operation}"));
+    reference.rsplit('/').next().unwrap().to_owned()
 }
