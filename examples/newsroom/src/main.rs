@@ -1,36 +1,62 @@
-//! The newsroom example app (first skeleton: the batteries are wired in as they land).
+//! `cargo run -p newsroom [serve]`: the example app.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::process::ExitCode;
 
-use http::{Request, StatusCode};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use tack_http::{Html, IntoResponse, Response};
+use hyper_util::service::TowerToHyperService;
+use newsroom::{Settings, app};
 
-async fn handle(request: Request<Incoming>) -> Result<Response, Infallible> {
-    Ok(match request.uri().path() {
-        "/" => Html("<!doctype html><title>Newsroom</title><h1>Newsroom</h1>").into_response(),
-        _ => (StatusCode::NOT_FOUND, Html("<h1>Not found</h1>")).into_response(),
-    })
+const USAGE: &str = "usage: newsroom [serve]
+
+Settings come from the environment:
+  NEWSROOM_ADDR        listen address (default 127.0.0.1:8000)
+  DATABASE_URL         sqlite://PATH or postgres://USER@HOST:PORT/DB (default sqlite://newsroom.sqlite3)
+  NEWSROOM_SECRET_KEY  secret key (default: generated and stored beside the database)
+  NEWSROOM_DEBUG       1 shows the debug error page (default off)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("newsroom: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    let addr: SocketAddr = std::env::var("NEWSROOM_ADDR")
-        .unwrap_or_else(|_| "127.0.0.1:8000".to_owned())
-        .parse()
-        .map_err(|e| std::io::Error::other(format!("NEWSROOM_ADDR: {e}")))?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("newsroom listening on http://{addr}");
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(handle);
-            let _ = Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+fn serve() -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let router = app(&settings).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {} (NEWSROOM_ADDR): {e}", settings.addr))?;
+        println!("newsroom listening on http://{}", settings.addr);
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    eprintln!("newsroom: accept failed: {error}");
+                    continue;
+                }
+            };
+            let service = TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
 }

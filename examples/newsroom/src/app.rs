@@ -1,0 +1,120 @@
+//! The newsroom's router: pages, static files and error pages.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use http::StatusCode;
+use tack_http::{IntoResponse, Response};
+use tack_routing::{ErrorPage, Router, ServeDir, Urls, get};
+use tack_templates::{Templates, context};
+
+use crate::Settings;
+use crate::pages;
+
+/// Where the app's own files live (templates and static files are also
+/// embedded in the binary; in debug mode the files on disk win and reload).
+fn app_dir(sub: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(sub)
+}
+
+/// Everything a request handler needs.
+pub struct Newsroom {
+    /// The pages' templates.
+    pub templates: Templates,
+    /// Debug mode (detailed error pages).
+    pub debug: bool,
+}
+
+/// The templates shipped inside the binary.
+const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    ("article.html", include_str!("../templates/article.html")),
+    ("404.html", include_str!("../templates/404.html")),
+    ("500.html", include_str!("../templates/500.html")),
+];
+
+impl Newsroom {
+    /// Builds the shared state from the settings. `url()` in templates
+    /// reverses through `urls` once the router has filled it in.
+    pub fn new(
+        settings: &Settings,
+        urls: Arc<OnceLock<Urls>>,
+    ) -> Result<Self, tack_templates::Error> {
+        let mut builder = Templates::builder();
+        if settings.debug {
+            builder = builder.dir(app_dir("templates"));
+        }
+        let templates = builder
+            .add_embedded(EMBEDDED_TEMPLATES)
+            .debug(settings.debug)
+            .static_url("/static/")
+            .reverse_urls(move |name: &str, params: &[(String, String)]| {
+                let params: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let urls = urls.get().ok_or("the URL table is not built yet")?;
+                urls.reverse(name, &params).map_err(|e| e.to_string())
+            })
+            .build()?;
+        Ok(Newsroom {
+            templates,
+            debug: settings.debug,
+        })
+    }
+
+    /// The HTML error page for a failed request: the debug page in debug
+    /// mode, else `404.html` or `500.html`.
+    fn error_page(&self, page: &ErrorPage) -> Response {
+        if self.debug && page.debug.is_some() {
+            return page.default_html();
+        }
+        let template = if page.status == StatusCode::NOT_FOUND {
+            "404.html"
+        } else {
+            "500.html"
+        };
+        let context = context! {
+            status => page.status.as_u16(),
+            title => page.title.clone(),
+            detail => page.detail.clone(),
+            request => context! { path => page.path.clone() },
+        };
+        match self.templates.render(template, context) {
+            Ok(html) => (page.status, tack_http::Html(html)).into_response(),
+            Err(_) => page.default_html(),
+        }
+    }
+}
+
+/// The routes: what URLs exist and what they are called.
+fn routes(state: &Arc<Newsroom>) -> Router {
+    let index = {
+        let state = state.clone();
+        move |request| pages::index(state.clone(), request)
+    };
+    let detail = {
+        let state = state.clone();
+        move |request| pages::article_detail(state.clone(), request)
+    };
+    Router::new()
+        .route("/", get(index))
+        .name("index")
+        .route("/articles/{slug:slug}/", get(detail))
+        .name("article-detail")
+        .nest_service("/static", ServeDir::new(app_dir("static")))
+}
+
+/// The newsroom's whole HTTP service.
+pub fn app(settings: &Settings) -> Result<Router, tack_templates::Error> {
+    let urls = Arc::new(OnceLock::new());
+    let state = Arc::new(Newsroom::new(settings, urls.clone())?);
+    let pages = state.clone();
+    let router = routes(&state)
+        .debug(settings.debug)
+        .error_page(move |page| pages.error_page(page));
+    // Set once, here, before the router serves anything.
+    let _ = urls.set(router.urls());
+    Ok(router)
+}

@@ -1,0 +1,11 @@
+//! Newsroom, Tack's example app: every battery composed the way we recommend.
+//!
+//! The binary (`src/main.rs`) reads [`Settings`] and serves [`app`]; tests
+//! build the same [`app`] and drive it in process or over a socket.
+
+pub mod app;
+pub mod pages;
+pub mod settings;
+
+pub use app::{Newsroom, app};
+pub use settings::Settings;

@@ -1,0 +1,189 @@
+//! Settings from the environment, each with a default that works on a fresh machine.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The development default secret key: `serve` refuses it unless debug is on.
+pub const DEVELOPMENT_SECRET_KEY: &str = "newsroom-development-secret-key-do-not-use";
+
+/// Everything the newsroom reads from its environment.
+#[derive(Clone)]
+pub struct Settings {
+    /// `NEWSROOM_ADDR`: where to listen.
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    pub database_url: String,
+    /// `NEWSROOM_SECRET_KEY`, or the key stored beside the database.
+    pub secret_key: String,
+    /// `NEWSROOM_DEBUG=1`: detailed error pages and insecure cookies allowed.
+    pub debug: bool,
+    /// Hosts this server answers for (`NEWSROOM_ALLOWED_HOSTS`, comma separated).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("addr", &self.addr)
+            .field("database_url", &self.database_url)
+            .field("secret_key", &"***")
+            .field("debug", &self.debug)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish()
+    }
+}
+
+/// A setting that could not be read, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `NEWSROOM_ADDR` is not an address.
+    #[error("NEWSROOM_ADDR={value:?} is not a socket address; use something like 127.0.0.1:8000")]
+    Addr {
+        /// The value given.
+        value: String,
+    },
+    /// The secret key file could not be read or written.
+    #[error(
+        "cannot read or create the secret key file {path}: {source}; set NEWSROOM_SECRET_KEY instead"
+    )]
+    SecretKeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let addr_text = lookup("NEWSROOM_ADDR").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
+        let addr = addr_text.parse().map_err(|_| SettingsError::Addr {
+            value: addr_text.clone(),
+        })?;
+        let database_url =
+            lookup("DATABASE_URL").unwrap_or_else(|| "sqlite://newsroom.sqlite3".to_owned());
+        let debug = matches!(
+            lookup("NEWSROOM_DEBUG").as_deref(),
+            Some("1" | "true" | "yes")
+        );
+        let secret_key = match lookup("NEWSROOM_SECRET_KEY") {
+            Some(key) if !key.is_empty() => key,
+            _ => stored_secret_key(&secret_key_path(&database_url))?,
+        };
+        let allowed_hosts = lookup("NEWSROOM_ALLOWED_HOSTS")
+            .map(|hosts| {
+                hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                vec![
+                    "127.0.0.1".to_owned(),
+                    "localhost".to_owned(),
+                    "[::1]".to_owned(),
+                ]
+            });
+        Ok(Settings {
+            addr,
+            database_url,
+            secret_key,
+            debug,
+            allowed_hosts,
+        })
+    }
+}
+
+/// Where the generated key lives: beside a SQLite file, else in the working directory.
+fn secret_key_path(database_url: &str) -> PathBuf {
+    match database_url.strip_prefix("sqlite://") {
+        Some(file) => {
+            let file = Path::new(file);
+            let stem = file
+                .file_stem()
+                .map_or_else(|| "newsroom".into(), |s| s.to_os_string());
+            let mut name = stem;
+            name.push(".secret-key");
+            file.with_file_name(name)
+        }
+        None => PathBuf::from("newsroom.secret-key"),
+    }
+}
+
+/// Reads the key stored at `path`, creating a random one on first use.
+fn stored_secret_key(path: &Path) -> Result<String, SettingsError> {
+    let fail = |source| SettingsError::SecretKeyFile {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(fail(error)),
+    }
+    let key: String = (0..50).map(|_| random_key_char()).collect();
+    std::fs::write(path, &key).map_err(fail)?;
+    Ok(key)
+}
+
+fn random_key_char() -> char {
+    const ALPHABET: &[u8] =
+        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#%^&*(-_=+)";
+    ALPHABET[rand::random_range(0..ALPHABET.len())] as char
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_work_without_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("n.sqlite3").display());
+        let first = settings(&[("DATABASE_URL", &url)]).unwrap();
+        assert_eq!(first.addr.to_string(), "127.0.0.1:8000");
+        assert!(!first.debug);
+        assert_eq!(first.secret_key.len(), 50);
+        // The generated key is stored beside the database and reused.
+        assert!(dir.path().join("n.secret-key").exists());
+        let second = settings(&[("DATABASE_URL", &url)]).unwrap();
+        assert_eq!(first.secret_key, second.secret_key);
+    }
+
+    #[test]
+    fn bad_address_says_what_to_use() {
+        let error = settings(&[("NEWSROOM_ADDR", "nope"), ("NEWSROOM_SECRET_KEY", "k")])
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("127.0.0.1:8000"), "{error}");
+    }
+
+    #[test]
+    fn debug_never_prints_the_key() {
+        let s = settings(&[
+            ("NEWSROOM_SECRET_KEY", "hunter2-hunter2"),
+            ("NEWSROOM_DEBUG", "1"),
+        ])
+        .unwrap();
+        assert!(s.debug);
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}
