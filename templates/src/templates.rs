@@ -197,8 +197,10 @@ impl TemplatesBuilder {
 
     /// Registers a context processor: every page rendered for a request gets
     /// the variable `name` set to what `processor` returns for that request.
-    /// A processor returning `undefined` (`Value::UNDEFINED`) leaves the
-    /// variable unset. Values passed to the render call win over processors.
+    /// A processor returning `None` (or `Value::UNDEFINED`) leaves the
+    /// variable unset, so `{{ csrf_token }}` renders nothing and
+    /// `{% if user %}` is false when the layer is absent. Values passed to
+    /// the render call win over processors.
     pub fn context_processor<F, R>(mut self, name: impl Into<String>, processor: F) -> Self
     where
         F: Fn(&RequestView<'_>) -> R + Send + Sync + 'static,
@@ -393,7 +395,7 @@ impl Templates {
         }
         for (name, processor) in &self.inner.processors {
             let value = processor(&request);
-            if !value.is_undefined() {
+            if !value.is_undefined() && !value.is_none() {
                 values.push((name.as_str(), value));
             }
         }
