@@ -344,8 +344,10 @@ impl Router {
         self
     }
 
-    /// Django's APPEND_SLASH: a GET or HEAD for `/x` that matches nothing,
-    /// when `/x/` matches, is redirected (301) there, query kept. On by default.
+    /// Django's APPEND_SLASH: a GET or HEAD for `/a/x` that matches nothing,
+    /// when `/a/x/` matches, is redirected (301) there, query kept. On by
+    /// default. The `Location` is relative (`x/`), so the redirect stays
+    /// right under a mount prefix the router does not know.
     pub fn append_slash(mut self, on: bool) -> Self {
         self.core_mut().append_slash = on;
         self
@@ -539,9 +541,18 @@ impl Core {
         }
         let with_slash = format!("{path}/");
         self.resolve(&with_slash)?;
+        // A relative reference (`hello/` from `/articles/hello`) stays right
+        // when the router is mounted under a prefix it does not know (axum's
+        // `nest_service`); a segment with a `:` would read as a scheme.
+        let last = &path[path.rfind('/').map_or(0, |i| i + 1)..];
+        let target = if last.contains(':') {
+            with_slash
+        } else {
+            format!("{last}/")
+        };
         let location = match request.uri().query() {
-            Some(query) => format!("{with_slash}?{query}"),
-            None => with_slash,
+            Some(query) => format!("{target}?{query}"),
+            None => target,
         };
         let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
         response

@@ -103,6 +103,6 @@ impl WsConfig {
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_frame_size))
             .read_buffer_size(16 * 1024)
-            .write_buffer_size(0)
+            .write_buffer_size(32 * 1024)
     }
 }
