@@ -12,10 +12,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use hyper_util::rt::TokioIo;
-use tack_ws::{Connection, Consumer, Groups, WebSocketEndpoint, WsConfig};
-use tower_service::Service;
+use tack_ws::{Connection, Consumer, Groups, WsConfig};
 use tungstenite::stream::MaybeTlsStream;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const CLIENTS: usize = 1000;
 const MESSAGES: usize = 200;
@@ -174,49 +175,19 @@ impl Consumer for Joiner {
 }
 
 fn ours(window: usize) -> Figures {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let groups = Groups::in_memory();
     let factory_groups = groups.clone();
-    let endpoint = WebSocketEndpoint::new(
-        |task| {
-            tokio::spawn(task);
-        },
-        move || Joiner {
-            groups: factory_groups.clone(),
-        },
-    )
-    .with_config(WsConfig::default());
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let endpoint = endpoint.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request| endpoint.clone().call(request));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
-    let clients = connect_clients(addr);
+    let factory = move || Joiner {
+        groups: factory_groups.clone(),
+    };
+    let server = common::serve(common::endpoint(factory, WsConfig::default()));
+    let clients = connect_clients(server.addr);
     while groups.local_len("bench") < CLIENTS {
         std::thread::yield_now();
     }
-    let figures = run(clients, window, |text| {
+    run(clients, window, |text| {
         groups.broadcast("bench", text).unwrap()
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    figures
+    })
 }
 
 fn bare_tungstenite(window: usize) -> Figures {

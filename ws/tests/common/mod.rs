@@ -46,6 +46,8 @@ where
     let addr = listener.local_addr().expect("the bound address");
     runtime.spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            // Small websocket frames should leave at once, not wait for Nagle.
+            let _ = stream.set_nodelay(true);
             let service = service.clone();
             tokio::spawn(async move {
                 let service =
