@@ -486,24 +486,33 @@ fn join_safely(dir: &Path, name: &str) -> Option<PathBuf> {
 
 impl Sources {
     fn load(&self, name: &str) -> Result<Option<TemplateSource>, minijinja::Error> {
-        for dir in &self.dirs {
-            let Some(path) = join_safely(dir, name) else {
-                return Ok(None);
-            };
+        let Some(paths) = self
+            .dirs
+            .iter()
+            .map(|dir| join_safely(dir, name))
+            .collect::<Option<Vec<PathBuf>>>()
+        else {
+            return Ok(None);
+        };
+        for (at, path) in paths.iter().enumerate() {
             // Stat before reading, so a change racing the read is seen by the
             // up-to-date check.
-            let before = stamp(&path);
-            match std::fs::read_to_string(&path) {
+            let before = stamp(path);
+            match std::fs::read_to_string(path) {
                 Ok(text) => {
-                    let mut source = TemplateSource::new(text);
-                    if self.debug {
-                        source = source.with_uptodate_check(move || stamp(&path) == before);
+                    let source = TemplateSource::new(text);
+                    if !self.debug {
+                        return Ok(Some(source));
                     }
-                    return Ok(Some(source));
+                    // Current while the file is unchanged and no directory
+                    // searched before it has gained a file of that name.
+                    let path = path.clone();
+                    let shadows = paths[..at].to_vec();
+                    return Ok(Some(source.with_uptodate_check(move || {
+                        stamp(&path) == before && !shadows.iter().any(|p| p.is_file())
+                    })));
                 }
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) if path.is_dir() => {
-                    let _ = error;
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound || path.is_dir() => {
                     continue;
                 }
                 Err(error) => {
@@ -518,18 +527,15 @@ impl Sources {
         let Some(text) = self.embedded.get(name) else {
             return Ok(None);
         };
-        let mut source = TemplateSource::new(text.to_string());
-        if self.debug {
-            // An embedded template stays current until a project file of the
-            // same name appears.
-            let shadows: Vec<PathBuf> = self
-                .dirs
-                .iter()
-                .filter_map(|dir| join_safely(dir, name))
-                .collect();
-            source = source.with_uptodate_check(move || !shadows.iter().any(|p| p.is_file()));
+        let source = TemplateSource::new(text.to_string());
+        if !self.debug {
+            return Ok(Some(source));
         }
-        Ok(Some(source))
+        // An embedded template stays current until a file of its name appears
+        // in a directory.
+        Ok(Some(source.with_uptodate_check(move || {
+            !paths.iter().any(|p| p.is_file())
+        })))
     }
 }
 

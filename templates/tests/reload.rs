@@ -61,6 +61,31 @@ fn debug_mode_lets_a_new_project_file_shadow_an_embedded_one() {
 }
 
 #[test]
+fn debug_mode_lets_a_new_file_in_an_earlier_directory_win() {
+    let project = dir_with(&[]);
+    let shared = dir_with(&[("page.html", "shared")]);
+    let templates = Templates::builder()
+        .dir(project.path())
+        .dir(shared.path())
+        .debug(true)
+        .build()
+        .unwrap();
+    assert_eq!(templates.render("page.html", ()).unwrap(), "shared");
+    write_files(project.path(), &[("page.html", "project")]);
+    assert_eq!(templates.render("page.html", ()).unwrap(), "project");
+}
+
+#[test]
+fn unreadable_files_are_errors_naming_the_file() {
+    let dir = dir_with(&[]);
+    std::fs::write(dir.path().join("latin1.html"), b"caf\xe9").unwrap();
+    let templates = Templates::builder().dir(dir.path()).build().unwrap();
+    let error = templates.render("latin1.html", ()).unwrap_err();
+    assert!(error.to_string().contains("latin1.html"), "{error}");
+    assert!(error.to_string().contains("cannot be read"), "{error}");
+}
+
+#[test]
 fn production_mode_caches_compiled_templates() {
     let dir = dir_with(&[("page.html", "cached")]);
     let templates = Templates::builder().dir(dir.path()).build().unwrap();
