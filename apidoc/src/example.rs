@@ -6,86 +6,113 @@ use serde_json::{Map, Value, json};
 
 use crate::schema::COMPONENTS_PREFIX;
 
-/// How deep examples of nested (or recursive) schemas go.
-const MAX_DEPTH: usize = 6;
+/// How deep examples of nested schemas go, however they are built.
+const MAX_DEPTH: usize = 32;
 
 /// An example value for `schema`, following references into `schemas`:
 /// the schema's own `example`, `examples`, `default`, `const` or first
 /// `enum` value when it has one, else a value built from its type.
-pub fn example(schema: &Value, schemas: &BTreeMap<String, Value>) -> Value {
-    build(schema, schemas, 0)
+///
+/// A schema that refers to itself (a tree) is followed once: the inner
+/// occurrence is `null`.
+pub fn example<'a>(schema: &'a Value, schemas: &'a BTreeMap<String, Value>) -> Value {
+    Builder {
+        schemas,
+        followed: Vec::new(),
+    }
+    .build(schema, 0)
 }
 
-fn build(schema: &Value, schemas: &BTreeMap<String, Value>, depth: usize) -> Value {
-    let Some(object) = schema.as_object() else {
-        // `true` (anything) or `false` (nothing): no better example than null.
-        return Value::Null;
-    };
-    if depth > MAX_DEPTH {
-        return Value::Null;
-    }
-    if let Some(value) = object.get("example").or_else(|| object.get("default")) {
-        return value.clone();
-    }
-    if let Some(value) = object
-        .get("examples")
-        .and_then(Value::as_array)
-        .and_then(|examples| examples.first())
-        .or_else(|| object.get("const"))
-        .or_else(|| {
-            object
-                .get("enum")
-                .and_then(|values| values.as_array()?.first())
-        })
-    {
-        return value.clone();
-    }
-    if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-        return reference
-            .strip_prefix(COMPONENTS_PREFIX)
-            .and_then(|name| schemas.get(name))
-            .map_or(Value::Null, |target| build(target, schemas, depth + 1));
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(first) = object
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|options| options.iter().find(|option| !is_null_schema(option)))
-        {
-            return build(first, schemas, depth + 1);
+struct Builder<'a> {
+    schemas: &'a BTreeMap<String, Value>,
+    /// The references being followed, outermost first.
+    followed: Vec<&'a str>,
+}
+
+impl<'a> Builder<'a> {
+    fn build(&mut self, schema: &'a Value, depth: usize) -> Value {
+        let Some(object) = schema.as_object() else {
+            // `true` (anything) or `false` (nothing): no better example than null.
+            return Value::Null;
+        };
+        if depth > MAX_DEPTH {
+            return Value::Null;
         }
-    }
-    if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
-        let mut merged = Map::new();
-        for part in parts {
-            if let Value::Object(members) = build(part, schemas, depth + 1) {
-                merged.extend(members);
+        if let Some(value) = object.get("example").or_else(|| object.get("default")) {
+            return value.clone();
+        }
+        if let Some(value) = object
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|examples| examples.first())
+            .or_else(|| object.get("const"))
+            .or_else(|| {
+                object
+                    .get("enum")
+                    .and_then(|values| values.as_array()?.first())
+            })
+        {
+            return value.clone();
+        }
+        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+            let schemas = self.schemas;
+            let Some(target) = reference
+                .strip_prefix(COMPONENTS_PREFIX)
+                .and_then(|name| schemas.get(name))
+            else {
+                return Value::Null;
+            };
+            if self.followed.contains(&reference) {
+                return Value::Null;
+            }
+            self.followed.push(reference);
+            let value = self.build(target, depth + 1);
+            self.followed.pop();
+            return value;
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(first) = object
+                .get(key)
+                .and_then(Value::as_array)
+                .and_then(|options| options.iter().find(|option| !is_null_schema(option)))
+            {
+                return self.build(first, depth + 1);
             }
         }
-        return Value::Object(merged);
-    }
-    match primary_type(object) {
-        Some("object") => {
-            let mut members = Map::new();
-            if let Some(properties) = object.get("properties").and_then(Value::as_object) {
-                for (name, property) in properties {
-                    members.insert(name.clone(), build(property, schemas, depth + 1));
+        if let Some(parts) = object.get("allOf").and_then(Value::as_array) {
+            let mut merged = Map::new();
+            for part in parts {
+                if let Value::Object(members) = self.build(part, depth + 1) {
+                    merged.extend(members);
                 }
             }
-            Value::Object(members)
+            return Value::Object(merged);
         }
-        Some("array") => match object.get("items") {
-            Some(items) if depth < MAX_DEPTH => json!([build(items, schemas, depth + 1)]),
-            _ => json!([]),
-        },
-        Some("string") => string_example(object.get("format").and_then(Value::as_str)),
-        Some("integer") => json!(object.get("minimum").and_then(Value::as_i64).unwrap_or(1)),
-        Some("number") => json!(object.get("minimum").and_then(Value::as_f64).unwrap_or(1.5)),
-        Some("boolean") => json!(true),
-        _ if object.contains_key("properties") => {
-            build(&with_type(object, "object"), schemas, depth)
+        let kind =
+            primary_type(object).or_else(|| object.contains_key("properties").then_some("object"));
+        match kind {
+            Some("object") => {
+                let mut members = Map::new();
+                if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+                    for (name, property) in properties {
+                        members.insert(name.clone(), self.build(property, depth + 1));
+                    }
+                }
+                Value::Object(members)
+            }
+            Some("array") => match object.get("items") {
+                Some(items) => match self.build(items, depth + 1) {
+                    Value::Null => json!([]),
+                    item => json!([item]),
+                },
+                None => json!([]),
+            },
+            Some("string") => string_example(object.get("format").and_then(Value::as_str)),
+            Some("integer") => json!(object.get("minimum").and_then(Value::as_i64).unwrap_or(1)),
+            Some("number") => json!(object.get("minimum").and_then(Value::as_f64).unwrap_or(1.5)),
+            Some("boolean") => json!(true),
+            _ => Value::Null,
         }
-        _ => Value::Null,
     }
 }
 
@@ -104,12 +131,6 @@ fn primary_type(object: &Map<String, Value>) -> Option<&str> {
 
 fn is_null_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("null")
-}
-
-fn with_type(object: &Map<String, Value>, kind: &str) -> Value {
-    let mut object = object.clone();
-    object.insert("type".to_owned(), json!(kind));
-    Value::Object(object)
 }
 
 fn string_example(format: Option<&str>) -> Value {

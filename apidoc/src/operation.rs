@@ -2,9 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use http::StatusCode;
 use schemars::JsonSchema;
 use serde_json::{Value, json};
-use tack_http::PROBLEM_JSON;
+use tack_http::{PROBLEM_JSON, Problem};
 
 use crate::openapi::{MediaType, Operation, Parameter, ParameterLocation, RequestBody, Response};
 use crate::schema::{self, PROBLEM_SCHEMA, schema_ref};
@@ -177,15 +178,29 @@ impl Operation {
 
     /// Documents an error answered as `application/problem+json` (RFC 9457,
     /// [`tack_http::Problem`]); for 422 the problem lists messages per field.
+    ///
+    /// The response's example is a problem with this status and the
+    /// description as its detail.
     pub fn problem(mut self, status: u16, description: &str) -> Self {
-        self.schemas
-            .insert(PROBLEM_SCHEMA.to_owned(), schema::problem_schema());
-        self.response_content(
-            status,
-            description,
-            PROBLEM_JSON,
-            schema_ref(PROBLEM_SCHEMA),
-        )
+        let mut schema = schema_ref(PROBLEM_SCHEMA);
+        let definitions = BTreeMap::from([(PROBLEM_SCHEMA.to_owned(), schema::problem_schema())]);
+        self.adopt(definitions, &mut [&mut schema], false);
+        self = self.response_content(status, description, PROBLEM_JSON, schema);
+        if let Ok(code) = StatusCode::from_u16(status) {
+            let mut problem = Problem::new(code).with_detail(description);
+            if code == StatusCode::UNPROCESSABLE_ENTITY {
+                problem = problem.with_field_error("name", "This field is required.");
+            }
+            let media = self
+                .responses
+                .get_mut(&status.to_string())
+                .and_then(|response| response.content.get_mut(PROBLEM_JSON));
+            if let Some(media) = media {
+                // A problem holds only strings and JSON values: it converts.
+                media.example = serde_json::to_value(problem).ok().map(schema::canonical);
+            }
+        }
+        self
     }
 
     /// Adds a named schema with this operation, for a schema built at run

@@ -180,7 +180,7 @@ pub fn render_html(document: &OpenApi, spec_url: &str, viewer_url: Option<&str>)
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 escape(name),
                 scheme_how(scheme),
-                escape(scheme.description().unwrap_or(""))
+                text_html(scheme.description().unwrap_or(""))
             );
         }
         html.push_str("</table>\n</section>\n");
@@ -300,7 +300,7 @@ fn render_operation(html: &mut String, document: &OpenApi, entry: &Entry<'_>) {
                 html,
                 "<div class=\"response\"><span class=\"status s{class}\">{}</span>{}",
                 escape(status),
-                escape(&response.description)
+                text_html(&response.description)
             );
             for (media_type, media) in &response.content {
                 render_media(html, media_type, media, schemas);
@@ -320,7 +320,7 @@ fn render_parameter(html: &mut String, parameter: &Parameter) {
     let mut description = parameter
         .description
         .as_deref()
-        .map(escape)
+        .map(text_html)
         .unwrap_or_default();
     if parameter.deprecated {
         description.push_str(" <span class=\"badge deprecated\">deprecated</span>");
@@ -386,7 +386,7 @@ fn render_schema(html: &mut String, schema: &Value, schemas: &BTreeMap<String, V
                 "<tr><td><code>{}</code>{mark}</td><td>{}</td><td>{}</td></tr>",
                 escape(name),
                 type_html(property),
-                escape(
+                text_html(
                     property
                         .get("description")
                         .and_then(Value::as_str)
@@ -524,8 +524,27 @@ fn paragraphs(text: &str) -> String {
     text.split("\n\n")
         .map(str::trim)
         .filter(|part| !part.is_empty())
-        .map(|part| format!("<p>{}</p>\n", escape(part)))
+        .map(|part| format!("<p>{}</p>\n", text_html(part)))
         .collect()
+}
+
+/// Escaped text where `backticks` mark inline code, as in CommonMark.
+fn text_html(text: &str) -> String {
+    let escaped = escape(text);
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        // An unpaired backtick: show the text as it is.
+        return escaped;
+    }
+    let mut html = String::with_capacity(escaped.len() + 16);
+    for (index, part) in parts.iter().enumerate() {
+        if index % 2 == 1 {
+            let _ = write!(html, "<code>{part}</code>");
+        } else {
+            html.push_str(part);
+        }
+    }
+    html
 }
 
 fn pretty(value: &Value) -> String {
@@ -560,6 +579,15 @@ mod tests {
             escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn backticks_mark_code() {
+        assert_eq!(
+            text_html("use `a<b>` or `c`"),
+            "use <code>a&lt;b&gt;</code> or <code>c</code>"
+        );
+        assert_eq!(text_html("one ` alone"), "one ` alone");
     }
 
     #[test]
