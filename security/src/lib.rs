@@ -1,3 +1,22 @@
-//! Tack's security middleware: CSRF, security headers, allowed hosts.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod csrf;
+mod error;
+mod headers;
+mod hosts;
+mod token;
+
+use std::future::Future;
+use std::pin::Pin;
+
+#[cfg(feature = "sessions")]
+pub use csrf::SESSION_KEY;
+pub use csrf::{Csrf, CsrfLayer, CsrfToken, FORM_FIELD, HEADER};
+pub use error::{BoxError, Error};
+pub use headers::{SecurityHeaders, SecurityHeadersLayer};
+pub use hosts::{AllowedHosts, AllowedHostsLayer};
+/// Request body limits: tower-http's layer answers 413 past the limit.
+pub use tower_http::limit::RequestBodyLimitLayer;
+
+/// The future the CSRF service answers.
+pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
