@@ -1,3 +1,67 @@
-//! Tack's ORM: models, query sets, relations and transactions on SQLite and PostgreSQL.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod asyncdb;
+mod connection;
+mod dialect;
+mod error;
+mod expr;
+mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod query;
+mod relations;
+mod row;
+mod schema;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod value;
+mod write;
+
+pub use asyncdb::{AsyncDatabase, Spawn};
+pub use connection::{Connection, Database, Executor, PooledConnection};
+pub use dialect::Dialect;
+pub use error::{Error, Result, ValidationErrors};
+pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
+pub use model::{
+    Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
+    RelationKind, Validator,
+};
+pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};
+pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField};
+pub use row::Row;
+pub use schema::create_table_sql;
+pub use tack_orm_macros::{Choices, Model};
+pub use value::{FieldKind, FieldType, FromValue, ToValue, Value, ValueError};
+pub use write::ModelExt;
+
+/// The traits and types most code needs: `use tack_orm::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Aggregate, Choices, Database, Executor, F, ForeignKey, ManyToMany, Model, ModelExt,
+        OneToOne, Order, Q, QuerySet, Value,
+    };
+}
+
+/// Items the derive macros use; not part of the stable API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{Error, FromValue, ModelMeta, Result, Row, Value};
+
+    /// Reads field `field` of `model` from column `idx`.
+    pub fn field<T: FromValue>(row: &Row<'_>, idx: usize, model: &str, field: &str) -> Result<T> {
+        convert(row.value(idx)?, model, field)
+    }
+
+    /// Converts a value for field `field` of `model`.
+    pub fn convert<T: FromValue>(value: Value, model: &str, field: &str) -> Result<T> {
+        T::from_value(value).map_err(|e| Error::InvalidValue {
+            field: format!("{model}.{field}"),
+            message: e.to_string(),
+        })
+    }
+
+    /// The error for a field `meta` lacks.
+    pub fn unknown_field(meta: &ModelMeta, field: &str) -> Error {
+        meta.unknown_field(field)
+    }
+}

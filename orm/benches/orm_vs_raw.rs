@@ -1,0 +1,3 @@
+//! ORM against raw drivers (filled in below).
+
+fn main() {}

@@ -1,0 +1,333 @@
+//! Models: the trait `#[derive(Model)]` implements and the runtime metadata
+//! every model carries.
+
+use std::any::Any;
+
+use crate::error::{Error, Result, ValidationErrors};
+use crate::query::QuerySet;
+use crate::row::Row;
+use crate::value::{FieldKind, FieldType, Value};
+
+/// What happens to rows that refer to a deleted row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnDelete {
+    /// Delete the referring rows too.
+    Cascade,
+    /// Set the referring column to `NULL` (the field must be an `Option`).
+    SetNull,
+    /// Refuse the delete while referring rows exist (checked at once).
+    Protect,
+    /// Refuse the delete unless the referring rows go in the same statement.
+    Restrict,
+}
+
+impl OnDelete {
+    /// The lowercase name used in attributes and schema files.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "cascade",
+            OnDelete::SetNull => "set_null",
+            OnDelete::Protect => "protect",
+            OnDelete::Restrict => "restrict",
+        }
+    }
+}
+
+/// The shape of a relation field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RelationKind {
+    /// Many rows here refer to one row there.
+    ForeignKey,
+    /// A foreign key that is also unique.
+    OneToOne,
+}
+
+/// A custom field validator: the message when the value is refused.
+pub type Validator = fn(&Value) -> Result<(), String>;
+
+/// A foreign key or one-to-one field's target.
+#[derive(Debug, Clone, Copy)]
+pub struct Relation {
+    /// Foreign key or one-to-one.
+    pub kind: RelationKind,
+    /// The target model's metadata.
+    pub target: fn() -> &'static ModelMeta,
+    /// What deleting the target does to rows here.
+    pub on_delete: OnDelete,
+    /// The name of the reverse accessor on the target, when declared.
+    pub related_name: Option<&'static str>,
+}
+
+/// A many-to-many relation, stored in a join table.
+#[derive(Debug, Clone, Copy)]
+pub struct ManyToManyMeta {
+    /// The field's name on the model (`tags`).
+    pub name: &'static str,
+    /// The target model.
+    pub target: fn() -> &'static ModelMeta,
+    /// The join table (`app_article_tags`).
+    pub join_table: &'static str,
+    /// The join table's column pointing at this model (`article_id`).
+    pub source_column: &'static str,
+    /// The join table's column pointing at the target (`tag_id`).
+    pub target_column: &'static str,
+    /// The field's verbose name.
+    pub verbose_name: &'static str,
+}
+
+/// One stored field of a model.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldMeta {
+    /// The Rust field name, used in filters (`title`).
+    pub name: &'static str,
+    /// The column (`title`, or `author_id` for a foreign key).
+    pub column: &'static str,
+    /// The value kind.
+    pub kind: FieldKind,
+    /// Whether this is the primary key.
+    pub primary_key: bool,
+    /// Whether the database assigns the value (integer primary keys).
+    pub auto: bool,
+    /// Whether `NULL` is allowed (the Rust type is an `Option`).
+    pub null: bool,
+    /// Whether an empty value passes validation.
+    pub blank: bool,
+    /// Whether values must be unique.
+    pub unique: bool,
+    /// Whether the column is indexed.
+    pub index: bool,
+    /// The most characters a text field takes.
+    pub max_length: Option<u32>,
+    /// The default value, for forms and schema.
+    pub default: Option<fn() -> Value>,
+    /// Allowed `(stored value, label)` pairs.
+    pub choices: &'static [(&'static str, &'static str)],
+    /// A human name (`"published at"`).
+    pub verbose_name: &'static str,
+    /// Help for forms.
+    pub help_text: &'static str,
+    /// The target of a foreign key or one-to-one field.
+    pub relation: Option<Relation>,
+    /// A custom validator for the field's value.
+    pub validator: Option<Validator>,
+}
+
+impl FieldMeta {
+    /// A field with every option at its default, for `name` of `kind`
+    /// (the derive fills the rest; hand-written models may start here).
+    pub const fn new(name: &'static str, kind: FieldKind) -> Self {
+        FieldMeta {
+            name,
+            column: name,
+            kind,
+            primary_key: false,
+            auto: false,
+            null: false,
+            blank: false,
+            unique: false,
+            index: false,
+            max_length: None,
+            default: None,
+            choices: &[],
+            verbose_name: name,
+            help_text: "",
+            relation: None,
+            validator: None,
+        }
+    }
+
+    /// Checks one value against this field's options, adding messages to `errors`.
+    pub fn validate_value(&self, value: &Value, errors: &mut ValidationErrors) {
+        if value.is_null() {
+            if !self.null || !self.blank {
+                errors.add(self.name, "this field is required");
+            }
+            return;
+        }
+        if let Value::Text(text) = value {
+            if text.is_empty() && !self.blank {
+                errors.add(self.name, "this field cannot be blank");
+            }
+            if let Some(max) = self.max_length {
+                let count = text.chars().count();
+                if count > max as usize {
+                    errors.add(
+                        self.name,
+                        format!("at most {max} characters allowed (it has {count})"),
+                    );
+                }
+            }
+            let allowed_blank = text.is_empty() && self.blank;
+            let listed = self.choices.iter().any(|(stored, _)| stored == text);
+            if !self.choices.is_empty() && !allowed_blank && !listed {
+                let allowed: Vec<&str> = self.choices.iter().map(|(s, _)| *s).collect();
+                errors.add(
+                    self.name,
+                    format!("{text:?} is not one of the choices: {}", allowed.join(", ")),
+                );
+            }
+        }
+        if let Some(validator) = self.validator
+            && let Err(message) = validator(value)
+        {
+            errors.add(self.name, message);
+        }
+    }
+}
+
+/// Everything the ORM, the CRUD controller, the admin and migrations know
+/// about a model, built at compile time by `#[derive(Model)]`.
+#[derive(Debug)]
+pub struct ModelMeta {
+    /// The Rust type's name (`Article`).
+    pub name: &'static str,
+    /// The application label (`newsroom`).
+    pub app: &'static str,
+    /// The table (`newsroom_article`).
+    pub table: &'static str,
+    /// A human name (`"article"`).
+    pub verbose_name: &'static str,
+    /// Its plural (`"articles"`).
+    pub verbose_name_plural: &'static str,
+    /// Stored fields in column order.
+    pub fields: &'static [FieldMeta],
+    /// The index of the primary key in `fields`.
+    pub pk: usize,
+    /// Many-to-many relations.
+    pub many_to_many: &'static [ManyToManyMeta],
+    /// Decodes a model from a row starting at a column, boxed (used for
+    /// `select_related` and `prefetch_related`).
+    pub decode: fn(&Row<'_>, usize) -> Result<Box<dyn Any + Send>>,
+}
+
+impl ModelMeta {
+    /// The primary key field.
+    pub fn pk_field(&self) -> &'static FieldMeta {
+        &self.fields[self.pk]
+    }
+
+    /// A field by its Rust name or its column.
+    pub fn field(&self, name: &str) -> Option<&'static FieldMeta> {
+        let fields: &'static [FieldMeta] = self.fields;
+        fields
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| fields.iter().find(|f| f.column == name))
+            .or_else(|| (name == "pk").then(|| &fields[self.pk]))
+    }
+
+    /// A field by name, or an error naming the model and its fields.
+    pub fn try_field(&self, name: &str) -> Result<&'static FieldMeta> {
+        self.field(name).ok_or_else(|| self.unknown_field(name))
+    }
+
+    /// A many-to-many relation by name.
+    pub fn many_to_many(&self, name: &str) -> Option<&'static ManyToManyMeta> {
+        let m2m: &'static [ManyToManyMeta] = self.many_to_many;
+        m2m.iter().find(|m| m.name == name)
+    }
+
+    pub(crate) fn unknown_field(&self, name: &str) -> Error {
+        let mut names: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+        names.extend(self.many_to_many.iter().map(|m| m.name));
+        Error::UnknownField {
+            model: self.name,
+            field: name.to_owned(),
+            hint: format!(" (its fields: {})", names.join(", ")),
+        }
+    }
+}
+
+/// A value a relation field can cache after `select_related` or
+/// `prefetch_related`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Related {
+    /// The one related object (or none, for a null foreign key).
+    One(Option<Box<dyn Any + Send>>),
+    /// The related objects of a many-to-many relation.
+    Many(Vec<Box<dyn Any + Send>>),
+}
+
+/// A database table mapped to a Rust struct. Implement it with
+/// `#[derive(Model)]`.
+pub trait Model: Clone + Send + Sized + 'static {
+    /// The primary key's Rust type.
+    type Pk: FieldType + Clone + Send + Sync + 'static;
+
+    /// The model's metadata.
+    fn meta() -> &'static ModelMeta;
+
+    /// Reads a model from `row`, its fields starting at column `offset` in
+    /// metadata order.
+    fn from_row(row: &Row<'_>, offset: usize) -> Result<Self>;
+
+    /// Every stored field's value, in metadata order.
+    fn to_values(&self) -> Vec<Value>;
+
+    /// One field's value by Rust name (`None` when there is no such field).
+    fn get_value(&self, field: &str) -> Option<Value>;
+
+    /// Sets one field from a value, converting it to the field's type.
+    fn set_value(&mut self, field: &str, value: Value) -> Result<()>;
+
+    /// The primary key.
+    fn pk(&self) -> Self::Pk;
+
+    /// Caches a related object on a relation field (after `select_related` or
+    /// `prefetch_related`); errors when `field` is no relation.
+    fn set_related(&mut self, field: &str, related: Related) -> Result<()>;
+
+    /// Whole-model checks beyond the field options (set with
+    /// `#[tack(clean = "path")]`).
+    fn clean(&self, _errors: &mut ValidationErrors) {}
+
+    /// Checks every field's options and the custom validators.
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let meta = Self::meta();
+        let mut errors = ValidationErrors::new();
+        let values = self.to_values();
+        for (field, value) in meta.fields.iter().zip(&values) {
+            if field.auto && is_unset(value) {
+                continue;
+            }
+            field.validate_value(value, &mut errors);
+        }
+        self.clean(&mut errors);
+        errors.into_result()
+    }
+
+    /// A query set over every row of this model.
+    fn objects() -> QuerySet<Self> {
+        QuerySet::new()
+    }
+}
+
+/// Whether a primary key value means "not saved yet" (`0`, or `NULL`).
+pub(crate) fn is_unset(value: &Value) -> bool {
+    matches!(value, Value::Null | Value::I64(0) | Value::I32(0))
+}
+
+/// A Rust enum stored as text, one string per variant. Implement it with
+/// `#[derive(Choices)]`.
+pub trait Choices: Sized + Copy + 'static {
+    /// `(stored value, label)` for every variant, in declaration order.
+    const CHOICES: &'static [(&'static str, &'static str)];
+
+    /// The stored string.
+    fn as_str(&self) -> &'static str;
+
+    /// The variant stored as `text`.
+    fn from_str_value(text: &str) -> Option<Self>;
+
+    /// The human label.
+    fn label(&self) -> &'static str {
+        let stored = self.as_str();
+        Self::CHOICES
+            .iter()
+            .find(|(s, _)| *s == stored)
+            .map_or(stored, |(_, label)| label)
+    }
+}

@@ -1,0 +1,104 @@
+//! The SQLite driver glue (rusqlite).
+
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use crate::error::{Error, Result};
+use crate::value::{DATETIME_FORMAT, Value};
+
+pub(crate) fn open(path: &str) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).map_err(|e| Error::InvalidUrl {
+        url: format!("sqlite://{path}"),
+        reason: e.to_string(),
+    })?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| map_error(e, "busy_timeout"))?;
+    conn.set_prepared_statement_cache_capacity(256);
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA case_sensitive_like = ON;",
+    )
+    .map_err(|e| map_error(e, "PRAGMA"))?;
+    Ok(conn)
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use rusqlite::types::Value as V;
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(V::Null),
+            Value::Bool(b) => ToSqlOutput::Owned(V::Integer(i64::from(*b))),
+            Value::I32(i) => ToSqlOutput::Owned(V::Integer(i64::from(*i))),
+            Value::I64(i) => ToSqlOutput::Owned(V::Integer(*i)),
+            Value::F64(x) => ToSqlOutput::Owned(V::Real(*x)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Value::Date(d) => ToSqlOutput::Owned(V::Text(d.to_string())),
+            Value::DateTime(dt) => {
+                ToSqlOutput::Owned(V::Text(dt.format(DATETIME_FORMAT).to_string()))
+            }
+            Value::Uuid(u) => ToSqlOutput::Owned(V::Text(u.hyphenated().to_string())),
+            Value::Json(j) => ToSqlOutput::Owned(V::Text(j.to_string())),
+        })
+    }
+}
+
+pub(crate) fn value_at(row: &rusqlite::Row<'_>, idx: usize) -> Result<Value> {
+    let value = row
+        .get_ref(idx)
+        .map_err(|e| map_error(e, "reading a row"))?;
+    Ok(match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::I64(i),
+        ValueRef::Real(x) => Value::F64(x),
+        ValueRef::Text(t) => Value::Text(
+            std::str::from_utf8(t)
+                .map_err(|e| Error::InvalidValue {
+                    field: format!("column {idx}"),
+                    message: e.to_string(),
+                })?
+                .to_owned(),
+        ),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    })
+}
+
+pub(crate) fn map_error(error: rusqlite::Error, sql: &str) -> Error {
+    use rusqlite::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(failure, message) = &error {
+        let message = message.clone().unwrap_or_else(|| failure.to_string());
+        match failure.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return Error::Busy { message };
+            }
+            ErrorCode::ConstraintViolation => {
+                // Extended codes: 2067 UNIQUE, 1555 PRIMARY KEY.
+                if matches!(failure.extended_code, 2067 | 1555) {
+                    let constraint = message
+                        .split_once(": ")
+                        .map_or_else(|| message.clone(), |(_, cols)| cols.to_owned());
+                    return Error::UniqueViolation {
+                        constraint,
+                        source: Box::new(error),
+                    };
+                }
+                let message = if failure.extended_code == 787 {
+                    "a foreign key refers to a missing row, or protected rows still refer to this one"
+                        .to_owned()
+                } else {
+                    message
+                };
+                return Error::Integrity {
+                    message,
+                    source: Box::new(error),
+                };
+            }
+            _ => {}
+        }
+    }
+    Error::Database {
+        sql: sql.to_owned(),
+        source: Box::new(error),
+    }
+}

@@ -1,0 +1,423 @@
+//! The backend-neutral value type and the conversions between Rust types and it.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use uuid::Uuid;
+
+/// A single SQL value, independent of the database that stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL `NULL`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 32-bit integer.
+    I32(i32),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A double-precision float.
+    F64(f64),
+    /// Text.
+    Text(String),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+    /// A calendar date.
+    Date(NaiveDate),
+    /// A point in time, in UTC.
+    DateTime(DateTime<Utc>),
+    /// A UUID.
+    Uuid(Uuid),
+    /// A JSON document.
+    Json(serde_json::Value),
+}
+
+/// The kind of a model field: what Rust type it holds and so which column type
+/// each dialect gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f64`.
+    F64,
+    /// `String` (and text choices).
+    Text,
+    /// `Vec<u8>`.
+    Bytes,
+    /// `chrono::NaiveDate`.
+    Date,
+    /// `chrono::DateTime<Utc>`.
+    DateTime,
+    /// `uuid::Uuid`.
+    Uuid,
+    /// `serde_json::Value`.
+    Json,
+}
+
+impl FieldKind {
+    /// A short lowercase name (`"text"`, `"datetime"`, ...), as used in schema files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Bool => "bool",
+            FieldKind::I32 => "i32",
+            FieldKind::I64 => "i64",
+            FieldKind::F64 => "f64",
+            FieldKind::Text => "text",
+            FieldKind::Bytes => "bytes",
+            FieldKind::Date => "date",
+            FieldKind::DateTime => "datetime",
+            FieldKind::Uuid => "uuid",
+            FieldKind::Json => "json",
+        }
+    }
+}
+
+/// Why a [`Value`] could not become the Rust type asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    /// What was expected.
+    pub expected: &'static str,
+    /// What was found, described.
+    pub found: String,
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+impl ValueError {
+    /// A mismatch between `expected` and the value `found`.
+    pub fn new(expected: &'static str, found: &Value) -> Self {
+        let mut text = format!("{found:?}");
+        if text.len() > 60 {
+            let cut = (0..=60)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        ValueError {
+            expected,
+            found: text,
+        }
+    }
+}
+
+/// The text form SQLite stores a date-time in: fixed width, so it sorts.
+pub(crate) const DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(naive.and_utc());
+        }
+    }
+    None
+}
+
+impl Value {
+    /// Whether this is `NULL`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// This value converted to the storage of `kind`, parsing text when needed
+    /// (query strings arrive as text). `NULL` stays `NULL`.
+    pub fn coerce(self, kind: FieldKind) -> Result<Value, ValueError> {
+        let value = match (kind, self) {
+            (_, Value::Null) => Value::Null,
+            (FieldKind::Bool, v) => Value::Bool(bool::from_value(v)?),
+            (FieldKind::I32, v) => Value::I32(i32::from_value(v)?),
+            (FieldKind::I64, v) => Value::I64(i64::from_value(v)?),
+            (FieldKind::F64, v) => Value::F64(f64::from_value(v)?),
+            (FieldKind::Text, v) => Value::Text(String::from_value(v)?),
+            (FieldKind::Bytes, v) => Value::Bytes(Vec::<u8>::from_value(v)?),
+            (FieldKind::Date, v) => Value::Date(NaiveDate::from_value(v)?),
+            (FieldKind::DateTime, v) => Value::DateTime(DateTime::<Utc>::from_value(v)?),
+            (FieldKind::Uuid, v) => Value::Uuid(Uuid::from_value(v)?),
+            (FieldKind::Json, v) => Value::Json(serde_json::Value::from_value(v)?),
+        };
+        Ok(value)
+    }
+
+    /// The value as JSON (dates as RFC 3339 text, bytes as an array of numbers).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::I32(i) => (*i).into(),
+            Value::I64(i) => (*i).into(),
+            Value::F64(f) => (*f).into(),
+            Value::Text(s) => s.clone().into(),
+            Value::Bytes(b) => b.clone().into(),
+            Value::Date(d) => d.to_string().into(),
+            Value::DateTime(dt) => dt.to_rfc3339().into(),
+            Value::Uuid(u) => u.to_string().into(),
+            Value::Json(j) => j.clone(),
+        }
+    }
+
+    /// A value from JSON, shaped for a field of `kind` (the way a JSON API
+    /// body becomes a model field).
+    pub fn from_json(json: &serde_json::Value, kind: FieldKind) -> Result<Value, ValueError> {
+        let raw = match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) if kind == FieldKind::Json => {
+                Value::Json(n.clone().into())
+            }
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::I64(i),
+                None => Value::F64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) if kind != FieldKind::Json => Value::Text(s.clone()),
+            other => Value::Json(other.clone()),
+        };
+        raw.coerce(kind)
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::I32(i) => write!(f, "{i}"),
+            Value::I64(i) => write!(f, "{i}"),
+            Value::F64(x) => write!(f, "{x}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::DateTime(dt) => write!(f, "{}", dt.to_rfc3339()),
+            Value::Uuid(u) => write!(f, "{u}"),
+            Value::Json(j) => write!(f, "{j}"),
+        }
+    }
+}
+
+/// A Rust value that can be written to the database.
+pub trait ToValue {
+    /// The value to bind.
+    fn to_value(&self) -> Value;
+}
+
+/// A Rust value that can be read back from a [`Value`].
+pub trait FromValue: Sized {
+    /// Converts, or says what was expected.
+    fn from_value(value: Value) -> Result<Self, ValueError>;
+}
+
+/// A type a model field can have: its kind and whether it may be `NULL`.
+pub trait FieldType: ToValue + FromValue {
+    /// The column kind.
+    const KIND: FieldKind;
+    /// Whether the column accepts `NULL` (true for `Option<T>`).
+    const NULLABLE: bool = false;
+}
+
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(value: Value) -> Result<Self, ValueError> {
+        Ok(value)
+    }
+}
+
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: Value) -> Result<Self, ValueError> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+impl<T: FieldType> FieldType for Option<T> {
+    const KIND: FieldKind = T::KIND;
+    const NULLABLE: bool = true;
+}
+
+macro_rules! simple {
+    ($ty:ty, $kind:ident, $variant:ident, $expected:literal, |$v:ident| { $($arm:pat => $conv:expr),* $(,)? }) => {
+        impl ToValue for $ty {
+            fn to_value(&self) -> Value {
+                Value::$variant(self.clone())
+            }
+        }
+        impl FromValue for $ty {
+            fn from_value($v: Value) -> Result<Self, ValueError> {
+                match $v {
+                    Value::$variant(x) => Ok(x),
+                    $($arm => $conv,)*
+                    other => Err(ValueError::new($expected, &other)),
+                }
+            }
+        }
+        impl FieldType for $ty {
+            const KIND: FieldKind = FieldKind::$kind;
+        }
+    };
+}
+
+fn parse_text<T: std::str::FromStr>(text: &str, expected: &'static str) -> Result<T, ValueError> {
+    text.trim().parse().map_err(|_| ValueError {
+        expected,
+        found: format!("{text:?}"),
+    })
+}
+
+simple!(bool, Bool, Bool, "a boolean", |v| {
+    Value::I64(i) => Ok(i != 0),
+    Value::I32(i) => Ok(i != 0),
+    Value::Text(ref t) => match t.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ValueError::new("a boolean", &v)),
+    },
+});
+simple!(i32, I32, I32, "a 32-bit integer", |v| {
+    Value::I64(i) => i32::try_from(i).map_err(|_| ValueError::new("a 32-bit integer", &Value::I64(i))),
+    Value::Bool(b) => Ok(i32::from(b)),
+    Value::Text(t) => parse_text(&t, "a 32-bit integer"),
+});
+simple!(i64, I64, I64, "an integer", |v| {
+    Value::I32(i) => Ok(i64::from(i)),
+    Value::Bool(b) => Ok(i64::from(b)),
+    Value::Text(t) => parse_text(&t, "an integer"),
+});
+simple!(f64, F64, F64, "a number", |v| {
+    Value::I64(i) => Ok(i as f64),
+    Value::I32(i) => Ok(f64::from(i)),
+    Value::Text(t) => parse_text(&t, "a number"),
+});
+simple!(String, Text, Text, "text", |v| {
+    Value::Uuid(u) => Ok(u.to_string()),
+    Value::Bytes(b) => String::from_utf8(b).map_err(|e| ValueError { expected: "UTF-8 text", found: e.to_string() }),
+});
+simple!(Vec<u8>, Bytes, Bytes, "bytes", |v| {
+    Value::Text(t) => Ok(t.into_bytes()),
+});
+simple!(NaiveDate, Date, Date, "a date (YYYY-MM-DD)", |v| {
+    Value::Text(t) => parse_text(&t, "a date (YYYY-MM-DD)"),
+    Value::DateTime(dt) => Ok(dt.date_naive()),
+});
+simple!(DateTime<Utc>, DateTime, DateTime, "a date-time (RFC 3339)", |v| {
+    Value::Text(ref t) => parse_datetime(t).ok_or_else(|| ValueError::new("a date-time (RFC 3339)", &v)),
+});
+simple!(Uuid, Uuid, Uuid, "a UUID", |v| {
+    Value::Text(t) => parse_text(&t, "a UUID"),
+    Value::Bytes(b) => Uuid::from_slice(&b).map_err(|e| ValueError { expected: "a UUID", found: e.to_string() }),
+});
+simple!(serde_json::Value, Json, Json, "JSON", |v| {
+    Value::Text(ref t) => serde_json::from_str(t).map_err(|_| ValueError::new("JSON", &v)),
+    Value::Null => Ok(serde_json::Value::Null),
+    Value::Bool(b) => Ok(b.into()),
+    Value::I64(i) => Ok(i.into()),
+    Value::I32(i) => Ok(i.into()),
+    Value::F64(x) => Ok(x.into()),
+});
+
+macro_rules! from_into {
+    ($($ty:ty => $variant:ident),*) => {$(
+        impl From<$ty> for Value {
+            fn from(v: $ty) -> Value {
+                Value::$variant(v.into())
+            }
+        }
+    )*};
+}
+
+from_into!(bool => Bool, i32 => I32, i64 => I64, f64 => F64, String => Text, &str => Text,
+    Vec<u8> => Bytes, NaiveDate => Date, DateTime<Utc> => DateTime, Uuid => Uuid,
+    serde_json::Value => Json);
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coercion_table() {
+        let cases: Vec<(Value, FieldKind, Option<Value>)> = vec![
+            (
+                Value::Text("42".into()),
+                FieldKind::I64,
+                Some(Value::I64(42)),
+            ),
+            (Value::Text("x".into()), FieldKind::I64, None),
+            (
+                Value::Text("true".into()),
+                FieldKind::Bool,
+                Some(Value::Bool(true)),
+            ),
+            (Value::I64(1), FieldKind::Bool, Some(Value::Bool(true))),
+            (Value::I64(1 << 40), FieldKind::I32, None),
+            (
+                Value::Text("2024-01-02".into()),
+                FieldKind::Date,
+                Some(Value::Date(NaiveDate::from_ymd_opt(2024, 1, 2).unwrap())),
+            ),
+            (Value::Null, FieldKind::Uuid, Some(Value::Null)),
+        ];
+        for (input, kind, expected) in cases {
+            assert_eq!(
+                input.clone().coerce(kind).ok(),
+                expected,
+                "{input:?} as {kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn datetimes_round_trip_through_sqlite_text() {
+        let now = Utc::now();
+        let text = now.format(DATETIME_FORMAT).to_string();
+        let back = parse_datetime(&text).unwrap();
+        assert_eq!(back.timestamp_micros(), now.timestamp_micros());
+    }
+}
