@@ -9,7 +9,7 @@ mod templates;
 
 pub use error::Error;
 pub use globals::ReverseUrl;
-pub use minijinja::value::{Value, merge_maps};
+pub use minijinja::value::{Serde, Value, merge_maps};
 pub use minijinja::{AutoEscape, Environment, context};
 pub use request::RequestView;
 pub use templates::{Templates, TemplatesBuilder, default_autoescape};

@@ -342,7 +342,7 @@ impl Templates {
     }
 
     /// Renders template `name` with `context` (`context!{...}`, a map, or
-    /// `Value::from_serialize(&data)`).
+    /// `Value::from(Serde(&data))` for any serde value).
     pub fn render(&self, name: &str, context: impl Into<Value>) -> Result<String, Error> {
         self.render_value(name, context.into())
     }

@@ -523,3 +523,32 @@ fn filesizeformat() {
         ("value|filesizeformat", v(f64::NAN), "0 bytes"),
     ]);
 }
+
+#[test]
+fn chrono_values_serialized_by_serde_work_with_every_date_filter() {
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+    use tack_templates::Serde;
+
+    #[derive(serde::Serialize)]
+    struct Article {
+        published_at: DateTime<Utc>,
+        updated_on: NaiveDate,
+        archived_at: Option<DateTime<Utc>>,
+    }
+    let article = Article {
+        published_at: Utc.with_ymd_and_hms(2024, 5, 1, 9, 30, 0).unwrap(),
+        updated_on: NaiveDate::from_ymd_opt(2024, 5, 3).unwrap(),
+        archived_at: None,
+    };
+    let templates = Templates::builder()
+        .add_embedded(&[(
+            "a.html",
+            "{{ a.published_at|date('N j, Y, P') }}|{{ a.updated_on|date('D j') }}|\
+             {{ a.archived_at|date }}|{{ a.published_at|timesince(a.updated_on) }}|\
+             {{ a.published_at|naturaltime(a.updated_on) }}",
+        )])
+        .build()
+        .unwrap();
+    let html = templates.render("a.html", context! { a => Serde(&article) }).unwrap();
+    assert_eq!(html, "May 1, 2024, 9:30 a.m.|Fri 3||1 day, 14 hours|1 day, 14 hours ago");
+}
