@@ -135,6 +135,11 @@ impl CsrfLayer {
         self.map(|config| config.exempt_bearer = on)
     }
 
+    /// Whether the CSRF cookie is `Secure` (a deployment check warns when not).
+    pub fn is_secure_cookie(&self) -> bool {
+        self.config.cookie_secure
+    }
+
     /// The cookie's name (default `csrftoken`).
     pub fn with_cookie_name(self, name: impl Into<String>) -> Self {
         let name = name.into();

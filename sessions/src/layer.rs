@@ -108,6 +108,11 @@ impl<St: SessionStore> SessionLayer<St> {
         &self.store
     }
 
+    /// Whether the cookie is `Secure` (a deployment check warns when not).
+    pub fn is_secure(&self) -> bool {
+        self.config.secure
+    }
+
     /// The cookie's name. A `__Host-` prefix forces `Secure`, `Path=/` and
     /// no domain; `__Secure-` forces `Secure`.
     pub fn with_cookie_name(self, name: impl Into<String>) -> Self {

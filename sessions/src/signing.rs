@@ -57,6 +57,54 @@ impl SecretKey {
         SecretKey(bytes)
     }
 
+    /// A fixed key for development only, starting with
+    /// [`SecretKey::INSECURE_PREFIX`] so deployment checks recognise it.
+    /// Anyone can read it here: never serve production with it.
+    pub fn insecure_development() -> Self {
+        SecretKey::from(format!(
+            "{}development-only-key-anyone-can-read-replace-it-before-deploying",
+            SecretKey::INSECURE_PREFIX
+        ))
+    }
+
+    /// The prefix of keys that must never reach production.
+    pub const INSECURE_PREFIX: &'static str = "tack-insecure-";
+
+    /// Whether this key starts with [`SecretKey::INSECURE_PREFIX`].
+    pub fn is_insecure(&self) -> bool {
+        self.0.starts_with(SecretKey::INSECURE_PREFIX.as_bytes())
+    }
+
+    /// What makes this key unfit for production, with the fix, or `None`
+    /// when it looks fine (Django's `security.W009` check): an insecure
+    /// development key, fewer than 50 bytes, or fewer than 5 distinct bytes.
+    pub fn weakness(&self) -> Option<String> {
+        let fix = "generate one with `SecretKey::generate()` (or 50+ random characters) \
+                   and load it from the environment";
+        if self.is_insecure() {
+            return Some(format!(
+                "the secret key is the insecure development key; {fix}"
+            ));
+        }
+        if self.0.len() < 50 {
+            return Some(format!(
+                "the secret key has only {} bytes, fewer than 50; {fix}",
+                self.0.len()
+            ));
+        }
+        let distinct = self
+            .0
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        if distinct < 5 {
+            return Some(format!(
+                "the secret key has only {distinct} distinct bytes; {fix}"
+            ));
+        }
+        None
+    }
+
     /// The key's length in bytes (Django warns under 50).
     pub fn len(&self) -> usize {
         self.0.len()
@@ -403,5 +451,23 @@ mod tests {
         assert_eq!(format!("{:?}", key("hunter2")), "SecretKey(***)");
         assert!(!format!("{:?}", Signer::new(key("hunter2"))).contains("hunter2"));
         assert_eq!(SecretKey::generate().len(), 64);
+    }
+
+    #[test]
+    fn weak_keys_are_named() {
+        assert!(
+            SecretKey::insecure_development()
+                .weakness()
+                .unwrap()
+                .contains("development")
+        );
+        assert!(key("short").weakness().unwrap().contains("fewer than 50"));
+        assert!(
+            key(&"ab".repeat(40))
+                .weakness()
+                .unwrap()
+                .contains("2 distinct")
+        );
+        assert_eq!(SecretKey::generate().weakness(), None);
     }
 }
