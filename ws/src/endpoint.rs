@@ -71,11 +71,35 @@ where
         }
     }
 
+    /// An endpoint whose connections run on the current tokio runtime
+    /// (`tokio::spawn`): serve it from inside that runtime.
+    #[cfg(feature = "tokio")]
+    pub fn tokio(factory: F) -> Self {
+        WebSocketEndpoint::new(
+            |task| {
+                tokio::spawn(task);
+            },
+            factory,
+        )
+    }
+
     /// Replaces the configuration (limits, keepalive, origins, subprotocols).
     pub fn with_config(mut self, config: WsConfig) -> Self {
         self.config = Arc::new(config);
         self.keepalive = Arc::new(Keepalive::new(self.config.clone()));
         self
+    }
+
+    /// Closes every open connection of this endpoint with `code` and
+    /// `reason` (use `CloseCode::Away`, 1001, when the server shuts down),
+    /// after the messages already queued.
+    pub fn close_all(&self, code: CloseCode, reason: &str) {
+        self.keepalive.close_all(code, reason);
+    }
+
+    /// How many connections of this endpoint are open.
+    pub fn open_connections(&self) -> usize {
+        self.keepalive.len()
     }
 
     /// The configuration in use.

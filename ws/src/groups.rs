@@ -85,7 +85,7 @@ impl ChannelLayer for InMemoryLayer {
 /// thread. Clones share the same groups.
 ///
 /// Broadcasts go through the [`ChannelLayer`], so with
-/// [`PostgresLayer`](crate::PostgresLayer) they reach the clients of every
+/// `PostgresLayer` (feature `postgres`) they reach the clients of every
 /// app server. Connections leave their groups by themselves when they close.
 #[derive(Clone)]
 pub struct Groups {

@@ -4,46 +4,71 @@
 //! endpoint's open connections, queues a ping on idle ones and aborts those
 //! that stayed silent or took too long to close. The connection's task does
 //! the I/O as usual, so no timer futures (and no runtime) are needed. The
-//! thread starts with the first connection and ends once the endpoint is
-//! dropped and its last connection has closed.
+//! thread runs only while the endpoint has open connections.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::{Connection, WsConfig};
+use crate::{CloseCode, Connection, WsConfig};
 
+/// The open connections of one endpoint, watched by the keepalive thread.
 pub(crate) struct Keepalive {
     config: Arc<WsConfig>,
-    sender: Mutex<Option<Sender<Connection>>>,
+    connections: Arc<Mutex<Watched>>,
+}
+
+#[derive(Default)]
+struct Watched {
+    connections: Vec<Connection>,
+    thread_running: bool,
 }
 
 impl Keepalive {
     pub(crate) fn new(config: Arc<WsConfig>) -> Self {
         Keepalive {
             config,
-            sender: Mutex::new(None),
+            connections: Arc::default(),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Watched> {
+        // A Vec push or retain cannot leave the list half-changed.
+        self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Watches `connection` until it closes.
     pub(crate) fn register(&self, connection: &Connection) {
-        let mut sender = self.sender.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = sender.as_ref()
-            && tx.send(connection.clone()).is_ok()
-        {
+        let mut watched = self.lock();
+        watched.connections.push(connection.clone());
+        if watched.thread_running {
             return;
         }
-        let (tx, rx) = mpsc::channel();
-        let _ = tx.send(connection.clone());
-        let config = self.config.clone();
+        let (list, config) = (self.connections.clone(), self.config.clone());
         let started = std::thread::Builder::new()
             .name("tack-ws-keepalive".into())
-            .spawn(move || watch(rx, &config));
+            .spawn(move || watch(&list, &config));
         match started {
-            Ok(_) => *sender = Some(tx),
+            Ok(_) => watched.thread_running = true,
             Err(error) => tracing::error!("tack-ws: cannot start the keepalive thread: {error}"),
         }
+    }
+
+    /// Closes every open connection with `code` (1001 `Away` when the
+    /// server shuts down), after the messages already queued.
+    pub(crate) fn close_all(&self, code: CloseCode, reason: &str) {
+        let connections = self.lock().connections.clone();
+        for connection in connections {
+            connection.close(code, reason);
+        }
+    }
+
+    /// How many connections are open.
+    pub(crate) fn len(&self) -> usize {
+        self.lock()
+            .connections
+            .iter()
+            .filter(|c| !c.is_finished())
+            .count()
     }
 }
 
@@ -55,27 +80,19 @@ fn tick(config: &WsConfig) -> Duration {
     (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1))
 }
 
-fn watch(rx: mpsc::Receiver<Connection>, config: &WsConfig) {
+/// The thread's loop; it ends when no connection is left (the next
+/// registration starts a new one).
+fn watch(list: &Arc<Mutex<Watched>>, config: &WsConfig) {
     let tick = tick(config);
-    let mut connections: Vec<Connection> = Vec::new();
-    let mut endpoint_gone = false;
-    let mut next = Instant::now() + tick;
     loop {
-        if endpoint_gone {
-            std::thread::sleep(tick);
-        } else {
-            match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
-                Ok(connection) => connections.push(connection),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => endpoint_gone = true,
-            }
-        }
+        std::thread::sleep(tick);
+        let mut watched = list.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if now >= next {
-            connections.retain(|connection| connection.keepalive(now, config));
-            next = now + tick;
-        }
-        if endpoint_gone && connections.is_empty() {
+        watched
+            .connections
+            .retain(|connection| connection.keepalive(now, config));
+        if watched.connections.is_empty() {
+            watched.thread_running = false;
             return;
         }
     }

@@ -118,3 +118,48 @@ fn oversize_fragmented_message_is_closed_with_1009() {
         Event::Disconnected(id, CloseCode::Size)
     );
 }
+
+#[test]
+fn a_panicking_consumer_closes_with_1011_and_the_server_keeps_serving() {
+    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
+    let mut client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+    client.send(tungstenite::Message::text("panic!")).unwrap();
+    assert_eq!(read_close(&mut client), CloseCode::Error);
+    drop(client);
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Error)
+    );
+
+    let mut next = connect(server.addr, "/ws/articles/hello/");
+    connected(&events);
+    next.send(tungstenite::Message::text("still here")).unwrap();
+    assert_eq!(read_text(&mut next), "still here");
+}
+
+#[test]
+fn shutting_down_closes_every_connection_with_1001() {
+    let (endpoint, events) = echo_endpoint(WsConfig::default(), Groups::in_memory());
+    let server = serve(endpoint.clone());
+    let mut clients: Vec<Client> = (0..3)
+        .map(|_| connect(server.addr, "/ws/articles/hello/"))
+        .collect();
+    for _ in 0..3 {
+        connected(&events);
+    }
+    assert_eq!(endpoint.open_connections(), 3);
+    endpoint.close_all(CloseCode::Away, "server restarting");
+    for client in &mut clients {
+        assert_eq!(read_close(client), CloseCode::Away);
+        // Answer the close handshake, as browsers do.
+        let _ = client.flush();
+    }
+    for _ in 0..3 {
+        assert!(matches!(
+            next_event(&events),
+            Event::Disconnected(_, CloseCode::Away)
+        ));
+    }
+    assert_eq!(endpoint.open_connections(), 0);
+}

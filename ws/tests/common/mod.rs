@@ -171,6 +171,7 @@ impl Consumer for Echo {
     }
 
     fn text(&mut self, connection: &Connection, text: &str) {
+        assert_ne!(text, "panic!", "the test asked the consumer to panic");
         let _ = self
             .events
             .send(Event::Text(connection.id(), text.to_owned()));
@@ -186,18 +187,26 @@ impl Consumer for Echo {
     }
 }
 
-/// A server with the echo endpoint; returns its events and groups.
-pub fn echo_server(config: WsConfig, groups: Groups) -> (Server, Receiver<Event>) {
+/// The echo endpoint and its events.
+pub fn echo_endpoint(
+    config: WsConfig,
+    groups: Groups,
+) -> (
+    WebSocketEndpoint<impl Fn() -> Echo + Send + Sync + 'static>,
+    Receiver<Event>,
+) {
     let (events, received) = channel();
-    let factory_groups = groups.clone();
-    let endpoint = endpoint(
-        move || Echo {
-            events: events.clone(),
-            groups: factory_groups.clone(),
-        },
-        config,
-    );
-    (serve(endpoint), received)
+    let factory = move || Echo {
+        events: events.clone(),
+        groups: groups.clone(),
+    };
+    (endpoint(factory, config), received)
+}
+
+/// A server with the echo endpoint, and its events.
+pub fn echo_server(config: WsConfig, groups: Groups) -> (Server, Receiver<Event>) {
+    let (endpoint, events) = echo_endpoint(config, groups);
+    (serve(endpoint), events)
 }
 
 /// The next event, or a panic after the guard timeout.
