@@ -132,7 +132,9 @@ impl ApiDoc {
     /// Path parameters come from the pattern, typed by their converters
     /// (`int` is an integer, `uuid` a string in UUID format); a
     /// [`Parameter::path`] of the same name in `operation` adds its
-    /// description. `None` documents the route with its parameters only.
+    /// description, and its schema where the pattern's converter is the
+    /// untyped `str` (axum patterns). `None` documents the route with its
+    /// parameters only.
     pub fn route<M>(
         &mut self,
         method: M,

@@ -260,8 +260,20 @@ impl PathItem {
     }
 }
 
-/// One operation: a method on a path. Built with the methods in
-/// [`crate::Operation`]'s builder section.
+/// One operation: a method on a path, described with builder methods.
+///
+/// ```
+/// use tack_apidoc::{Operation, Parameter};
+///
+/// let operation = Operation::new()
+///     .summary("Search articles")
+///     .tag("articles")
+///     .parameter(Parameter::query("q").required(true).description("Words to look for"))
+///     .response_schema(200, "Matching titles", serde_json::json!({"type": "array"}))
+///     .problem(400, "The query is empty");
+/// assert_eq!(operation.parameters[0].name, "q");
+/// assert!(operation.responses.contains_key("400"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {

@@ -224,7 +224,7 @@ impl Operation {
     /// Adds an alternative way to be allowed: every scheme named here must
     /// pass (`["session", "csrf"]`); call again for another alternative
     /// (`["bearer"]`). The names are those given to
-    /// [`crate::ApiDoc::security_scheme`].
+    /// [`crate::ApiDoc::with_security_scheme`].
     pub fn security<I, S>(mut self, schemes: I) -> Self
     where
         I: IntoIterator<Item = S>,

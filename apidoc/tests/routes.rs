@@ -168,3 +168,31 @@ fn undocumented_routes_keep_their_parameters() {
         Some("The rest of the path; it may contain `/`.")
     );
 }
+
+#[test]
+fn flattened_query_structs_give_every_field() {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Paging {
+        /// The page number.
+        page: Option<u32>,
+    }
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Filters {
+        /// Text to look for.
+        search: String,
+        #[serde(flatten)]
+        paging: Paging,
+    }
+    let mut doc = doc();
+    doc.route("GET", "/a/", Operation::new().query::<Filters>())
+        .unwrap();
+    let document = doc.build().unwrap();
+    let parameters = &document.paths["/a/"].get.as_ref().unwrap().parameters;
+    let names: Vec<(&str, bool)> = parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.required))
+        .collect();
+    assert_eq!(names, [("page", false), ("search", true)]);
+}
