@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub struct Connection {
     dialect: Dialect,
     depth: Cell<u32>,
     broken: Cell<bool>,
+    counter: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -70,13 +72,23 @@ impl Connection {
     /// Opens one connection (no pool) to `url`: `sqlite://PATH`,
     /// `sqlite::memory:` or `postgres://...`.
     pub fn open(url: &str) -> Result<Connection> {
+        Connection::open_counted(url, Arc::new(AtomicU64::new(0)))
+    }
+
+    fn open_counted(url: &str, counter: Arc<AtomicU64>) -> Result<Connection> {
         let (dialect, backend) = open_backend(url)?;
         Ok(Connection {
             backend: RefCell::new(backend),
             dialect,
             depth: Cell::new(0),
             broken: Cell::new(false),
+            counter,
         })
+    }
+
+    /// How many statements this connection (or its pool) has run.
+    pub fn queries_run(&self) -> u64 {
+        self.counter.load(Ordering::Relaxed)
     }
 
     /// The connection's dialect.
@@ -85,6 +97,7 @@ impl Connection {
     }
 
     fn backend(&self) -> Result<std::cell::RefMut<'_, Backend>> {
+        self.counter.fetch_add(1, Ordering::Relaxed);
         self.backend.try_borrow_mut().map_err(|_| {
             Error::query(
                 "the connection is in use by a running query (run other queries after \
@@ -309,6 +322,41 @@ struct Pool {
     timeout: Duration,
     state: Mutex<PoolState>,
     freed: Condvar,
+    counter: Arc<AtomicU64>,
+}
+
+/// How a [`Database`]'s pool behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolOptions {
+    /// The most connections open at once (default 8).
+    pub max_connections: usize,
+    /// How long `connection()` waits for a free connection before
+    /// answering [`Error::Busy`] (default 30 s).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl PoolOptions {
+    /// Sets the most connections open at once.
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Sets how long to wait for a free connection.
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
 }
 
 /// A database: a URL and a small pool of connections to it. Cheap to clone
@@ -342,21 +390,34 @@ impl Database {
 
     /// Like [`Database::connect`], with at most `max` pooled connections.
     pub fn with_pool_size(url: &str, max: usize) -> Result<Database> {
-        let first = Connection::open(url)?;
+        Database::connect_with(url, PoolOptions::default().with_max_connections(max))
+    }
+
+    /// Like [`Database::connect`], with pool options.
+    pub fn connect_with(url: &str, options: PoolOptions) -> Result<Database> {
+        let counter = Arc::new(AtomicU64::new(0));
+        let first = Connection::open_counted(url, counter.clone())?;
         let pool = Pool {
             url: url.to_owned(),
             dialect: first.dialect,
-            max: max.max(1),
-            timeout: Duration::from_secs(30),
+            max: options.max_connections.max(1),
+            timeout: options.acquire_timeout,
             state: Mutex::new(PoolState {
                 idle: vec![first],
                 open: 1,
             }),
             freed: Condvar::new(),
+            counter,
         };
         Ok(Database {
             pool: Arc::new(pool),
         })
+    }
+
+    /// How many statements have run through this database's connections
+    /// (to check that a page costs the queries it should).
+    pub fn queries_run(&self) -> u64 {
+        self.pool.counter.load(Ordering::Relaxed)
     }
 
     /// The dialect.
@@ -365,7 +426,8 @@ impl Database {
     }
 
     /// Takes a connection from the pool (opening one if none is idle and the
-    /// pool is not full), waiting up to 30 s for one to be returned.
+    /// pool is not full), waiting up to the acquire timeout for one to be
+    /// returned. Broken connections are dropped and replaced.
     pub fn connection(&self) -> Result<PooledConnection> {
         let pool = &self.pool;
         let mut state = pool.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -383,7 +445,7 @@ impl Database {
             if state.open < pool.max {
                 state.open += 1;
                 drop(state);
-                return match Connection::open(&pool.url) {
+                return match Connection::open_counted(&pool.url, pool.counter.clone()) {
                     Ok(conn) => Ok(PooledConnection {
                         conn: Some(conn),
                         pool: self.pool.clone(),

@@ -18,7 +18,7 @@ mod value;
 mod write;
 
 pub use asyncdb::{AsyncDatabase, Spawn};
-pub use connection::{Connection, Database, Executor, PooledConnection};
+pub use connection::{Connection, Database, Executor, PoolOptions, PooledConnection};
 pub use dialect::Dialect;
 pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};

@@ -182,12 +182,18 @@ fn prefetch_related_fills_relations(db: &Database) {
     web.save(db).unwrap();
     articles[0].tags().add(db, &[&rust, &web]).unwrap();
     articles[1].tags().add(db, &[&rust]).unwrap();
+    let before = db.queries_run();
     let loaded = Article::objects()
         .order_by(Article::ID.asc())
         .prefetch_related("tags")
         .prefetch_related("author")
         .all(db)
         .unwrap();
+    assert_eq!(
+        db.queries_run() - before,
+        3,
+        "one query plus one per relation"
+    );
     let tag_names = |a: &Article| -> Vec<String> {
         a.tags
             .loaded()
