@@ -52,12 +52,12 @@ impl Converter {
 
     /// The JSON Schema of the values this converter accepts.
     pub(crate) fn schema(self) -> Value {
-        match self {
+        crate::schema::canonical(match self {
             Converter::Str | Converter::Path => json!({"type": "string"}),
             Converter::Int => json!({"type": "integer", "minimum": 0}),
             Converter::Slug => json!({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}),
             Converter::Uuid => json!({"type": "string", "format": "uuid"}),
-        }
+        })
     }
 
     /// A description for parameters whose converter says something a schema
