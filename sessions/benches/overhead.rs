@@ -1,6 +1,7 @@
 //! Per-request overhead of the session layer against a bare service, in one run.
 //!
-//! `cargo bench -p tack-sessions --bench overhead`
+//! `cargo bench -p tack-sessions --bench overhead` (add `--features orm`
+//! for the SQLite database store).
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -92,6 +93,28 @@ fn main() {
             time(with_signed, "/write", Some(&signed_cookie)),
         ),
     ];
+    #[cfg(feature = "orm")]
+    let cases = {
+        let dir = std::env::temp_dir().join(format!("tack-sessions-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.join("sessions.sqlite3").display());
+        let db = tack_orm::Database::connect(&url).expect("a SQLite file");
+        let store = tack_sessions::DbStore::new(tack_orm::AsyncDatabase::new(db, 1));
+        store.create_table().expect("the session table");
+        let sqlite_cookie = cookie_for(&store);
+        let with_sqlite = SessionLayer::new(store).layer(tower::service_fn(handler));
+        let mut cases = cases.to_vec();
+        cases.push((
+            "SQLite store, read a value",
+            time(with_sqlite.clone(), "/read", Some(&sqlite_cookie)),
+        ));
+        cases.push((
+            "SQLite store, write a value",
+            time(with_sqlite, "/write", Some(&sqlite_cookie)),
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        cases
+    };
     for (name, ns) in cases {
         println!(
             "{name:<44} {ns:>9.0} ns/request  overhead {:>7.0} ns  ratio {:>5.1}x",

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod cookie_store;
+#[cfg(feature = "orm")]
+mod db_store;
 mod error;
 mod layer;
 mod memory;
@@ -10,6 +12,8 @@ pub mod signing;
 mod store;
 
 pub use cookie_store::{CookieStore, DEFAULT_MAX_COOKIE_SIZE};
+#[cfg(feature = "orm")]
+pub use db_store::DbStore;
 pub use error::{BoxError, Error};
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use memory::MemoryStore;

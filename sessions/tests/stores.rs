@@ -4,10 +4,10 @@ mod common;
 
 use tack_sessions::{CookieStore, Error, MemoryStore, SecretKey, SessionStore};
 
-store_conformance!(memory, MemoryStore::new(), server_side = true);
+store_conformance!(memory, Some(MemoryStore::new()), server_side = true);
 store_conformance!(
     signed_cookie,
-    CookieStore::new(SecretKey::from("conformance key")),
+    Some(CookieStore::new(SecretKey::from("conformance key"))),
     server_side = false
 );
 
