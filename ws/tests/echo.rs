@@ -7,9 +7,7 @@ use tack_ws::{CloseCode, Groups, WsConfig};
 
 #[test]
 fn echoes_text_and_binary() {
-    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
-    let mut client = connect(server.addr, "/ws/articles/hello/");
-    let id = connected(&events);
+    let (_server, events, mut client, id) = echo_client(WsConfig::default());
 
     client.send(tungstenite::Message::text("héllo")).unwrap();
     assert_eq!(read_text(&mut client), "héllo");
@@ -33,9 +31,7 @@ fn echoes_text_and_binary() {
 
 #[test]
 fn a_normal_close_reports_its_code() {
-    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
-    let mut client = connect(server.addr, "/ws/articles/hello/");
-    let id = connected(&events);
+    let (_server, events, mut client, id) = echo_client(WsConfig::default());
     client
         .close(Some(tungstenite::protocol::CloseFrame {
             code: CloseCode::Normal,
@@ -59,9 +55,7 @@ fn a_normal_close_reports_its_code() {
 #[test]
 fn oversize_message_is_closed_with_1009() {
     let config = WsConfig::default().with_max_message_size(64 * 1024);
-    let (server, events) = echo_server(config, Groups::in_memory());
-    let mut client = connect(server.addr, "/ws/articles/hello/");
-    let id = connected(&events);
+    let (_server, events, mut client, id) = echo_client(config);
 
     // Just under the limit passes.
     let fits = "a".repeat(64 * 1024);
@@ -87,9 +81,7 @@ fn oversize_fragmented_message_is_closed_with_1009() {
     let config = WsConfig::default()
         .with_max_message_size(64 * 1024)
         .with_max_frame_size(16 * 1024);
-    let (server, events) = echo_server(config, Groups::in_memory());
-    let mut client = connect(server.addr, "/ws/articles/hello/");
-    let id = connected(&events);
+    let (_server, events, mut client, id) = echo_client(config);
     // Frames of 8 KiB each are fine; their sum passes the message limit.
     let chunk = bytes::Bytes::from(vec![b'c'; 8 * 1024]);
     use tungstenite::protocol::frame::{
@@ -121,9 +113,7 @@ fn oversize_fragmented_message_is_closed_with_1009() {
 
 #[test]
 fn a_panicking_consumer_closes_with_1011_and_the_server_keeps_serving() {
-    let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
-    let mut client = connect(server.addr, "/ws/articles/hello/");
-    let id = connected(&events);
+    let (server, events, mut client, id) = echo_client(WsConfig::default());
     client.send(tungstenite::Message::text("panic!")).unwrap();
     assert_eq!(read_close(&mut client), CloseCode::Error);
     drop(client);
@@ -162,4 +152,18 @@ fn shutting_down_closes_every_connection_with_1001() {
         ));
     }
     assert_eq!(endpoint.open_connections(), 0);
+}
+
+#[test]
+fn the_server_closes_with_1000_after_queued_messages() {
+    let (_server, events, mut client, id) = echo_client(WsConfig::default());
+    client.send(tungstenite::Message::text("bye")).unwrap();
+    assert_eq!(read_close(&mut client), CloseCode::Normal);
+    // The client answers the close frame; the server then hangs up.
+    let _ = client.flush();
+    assert_eq!(next_event(&events), Event::Text(id, "bye".into()));
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Normal)
+    );
 }

@@ -71,13 +71,7 @@ where
     F: Fn() -> C + Send + Sync + 'static,
     C: Consumer,
 {
-    WebSocketEndpoint::new(
-        |task| {
-            tokio::spawn(task);
-        },
-        factory,
-    )
-    .with_config(config)
+    WebSocketEndpoint::tokio(factory).with_config(config)
 }
 
 /// Opens a websocket to `path` with extra headers; the handshake's error
@@ -175,6 +169,9 @@ impl Consumer for Echo {
         let _ = self
             .events
             .send(Event::Text(connection.id(), text.to_owned()));
+        if text == "bye" {
+            return connection.close(CloseCode::Normal, "see you");
+        }
         let _ = connection.send(text);
     }
 
@@ -207,6 +204,15 @@ pub fn echo_endpoint(
 pub fn echo_server(config: WsConfig, groups: Groups) -> (Server, Receiver<Event>) {
     let (endpoint, events) = echo_endpoint(config, groups);
     (serve(endpoint), events)
+}
+
+/// An echo server with one client connected: the server, its events, the
+/// client and its connection id.
+pub fn echo_client(config: WsConfig) -> (Server, Receiver<Event>, Client, u64) {
+    let (server, events) = echo_server(config, Groups::in_memory());
+    let client = connect(server.addr, "/ws/articles/hello/");
+    let id = connected(&events);
+    (server, events, client, id)
 }
 
 /// The next event, or a panic after the guard timeout.
