@@ -14,6 +14,13 @@ pub enum Error {
     #[error("bad websocket handshake: {0}")]
     Handshake(String),
 
+    /// The client speaks a websocket version other than 13 (RFC 6455).
+    #[error("Sec-WebSocket-Version {version} is not supported: use 13")]
+    UnsupportedVersion {
+        /// The version the client asked for.
+        version: String,
+    },
+
     /// The request's `Origin` is not allowed (cross-site websocket hijacking guard).
     #[error(
         "websocket origin {origin:?} is not allowed: add it to the endpoint's allowed origins \
@@ -94,7 +101,7 @@ impl Error {
     /// The HTTP status this error answers when it happens during the handshake.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Handshake(_) => StatusCode::BAD_REQUEST,
+            Error::Handshake(_) | Error::UnsupportedVersion { .. } => StatusCode::BAD_REQUEST,
             Error::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::InvalidName { .. } => StatusCode::BAD_REQUEST,
