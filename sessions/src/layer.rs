@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::session::Expiry;
 use crate::store::{Record, SessionId, SessionStore, unix_secs};
 use crate::{Error, Messages, Session};
 
@@ -268,8 +269,13 @@ enum Plan {
     Keep,
     /// The session is empty: forget the stored one (if loaded) and the cookie.
     Forget { loaded: bool },
-    /// Save this record, first deleting the one loaded (if any).
-    Save { delete_loaded: bool, record: Record },
+    /// Save this record, first deleting the one loaded (if any); the
+    /// cookie's `Max-Age` is `cookie_max_age` (none: a browser session).
+    Save {
+        delete_loaded: bool,
+        record: Record,
+        cookie_max_age: Option<Duration>,
+    },
 }
 
 fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
@@ -280,8 +286,13 @@ fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
     if state.data.is_empty() {
         return (Plan::Forget { loaded }, vary);
     }
+    let (max_age, browser_session) = match Expiry::from_data(&state.data) {
+        Some(Expiry::MaxAge(age)) => (age, false),
+        Some(Expiry::OnBrowserClose) => (config.max_age, true),
+        None => (config.max_age, config.browser_session),
+    };
     let remaining = state.expires_at.saturating_sub(unix_secs(now));
-    let renew = config.sliding && loaded && remaining < config.max_age.as_secs() / 2;
+    let renew = config.sliding && loaded && remaining < max_age.as_secs() / 2;
     if !(state.modified || id_changed || renew) {
         return (Plan::Keep, vary);
     }
@@ -289,12 +300,13 @@ fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
     let record = Record {
         id,
         data: state.data.clone(),
-        expires_at: unix_secs(now + config.max_age),
+        expires_at: unix_secs(now + max_age),
     };
     (
         Plan::Save {
             delete_loaded: loaded && id_changed,
             record,
+            cookie_max_age: (!browser_session).then_some(max_age),
         },
         vary,
     )
@@ -319,12 +331,13 @@ async fn finish<St: SessionStore>(
         Plan::Save {
             delete_loaded,
             record,
+            cookie_max_age,
         } => {
             if let (true, Some(old)) = (delete_loaded, cookie_value) {
                 store.delete(old).await?;
             }
             let value = store.save(&record).await?;
-            let header = session_cookie(config, value).map_err(|_| {
+            let header = session_cookie(config, value, cookie_max_age).map_err(|_| {
                 Error::store(
                     "save",
                     "the store answered a cookie value that is not valid in a header",
@@ -348,10 +361,14 @@ fn base_cookie(config: &Config, value: String) -> cookie::CookieBuilder<'static>
     builder
 }
 
-fn session_cookie(config: &Config, value: String) -> Result<HeaderValue, InvalidHeaderValue> {
+fn session_cookie(
+    config: &Config,
+    value: String,
+    max_age: Option<Duration>,
+) -> Result<HeaderValue, InvalidHeaderValue> {
     let mut builder = base_cookie(config, value);
-    if !config.browser_session {
-        let secs = i64::try_from(config.max_age.as_secs()).unwrap_or(i64::MAX);
+    if let Some(max_age) = max_age {
+        let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         builder = builder.max_age(cookie::time::Duration::seconds(secs));
     }
     header_value(&builder.build())

@@ -18,6 +18,6 @@ pub use error::{BoxError, Error};
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use memory::MemoryStore;
 pub use messages::{Level, Message, Messages};
-pub use session::Session;
+pub use session::{Expiry, Session};
 pub use signing::SecretKey;
 pub use store::{Record, SessionId, SessionStore, StoreFuture};

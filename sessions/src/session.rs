@@ -1,13 +1,46 @@
 //! The session handle handlers use.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::store::{Record, SessionId};
+
+/// The session key a per-session expiry is kept under (as Django does).
+pub(crate) const EXPIRY_KEY: &str = "_session_expiry";
+
+/// How long one session lasts, overriding the layer's setting: set it with
+/// [`Session::set_expiry`] (a login form's "remember me", say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// The cookie lasts until the browser closes; the stored session still
+    /// expires after the layer's max age.
+    OnBrowserClose,
+    /// The session lasts this long after its last save.
+    MaxAge(Duration),
+}
+
+/// How an [`Expiry`] is kept in the session's data.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StoredExpiry {
+    BrowserClose,
+    MaxAgeSecs(u64),
+}
+
+impl Expiry {
+    pub(crate) fn from_data(data: &Map<String, Value>) -> Option<Expiry> {
+        let stored = StoredExpiry::deserialize(data.get(EXPIRY_KEY)?).ok()?;
+        Some(match stored {
+            StoredExpiry::BrowserClose => Expiry::OnBrowserClose,
+            StoredExpiry::MaxAgeSecs(secs) => Expiry::MaxAge(Duration::from_secs(secs)),
+        })
+    }
+}
 
 /// The current request's session, from the request's extensions.
 ///
@@ -157,6 +190,30 @@ impl Session {
         state.modified = true;
     }
 
+    /// Overrides how long this session lasts (`None`: the layer's setting).
+    /// Kept in the session's data, so it applies until changed.
+    pub fn set_expiry(&self, expiry: Option<Expiry>) {
+        let stored = match expiry {
+            None => {
+                self.access().data.remove(EXPIRY_KEY);
+                self.lock().modified = true;
+                return;
+            }
+            Some(Expiry::OnBrowserClose) => StoredExpiry::BrowserClose,
+            Some(Expiry::MaxAge(age)) => StoredExpiry::MaxAgeSecs(age.as_secs()),
+        };
+        // A two-variant enum of a unit and a number always serializes.
+        let value = serde_json::to_value(stored).unwrap_or(Value::Null);
+        let mut state = self.access();
+        state.data.insert(EXPIRY_KEY.to_owned(), value);
+        state.modified = true;
+    }
+
+    /// This session's own expiry, if [`Session::set_expiry`] set one.
+    pub fn expiry(&self) -> Option<Expiry> {
+        Expiry::from_data(&self.access().data)
+    }
+
     /// Whether the session was changed during this request.
     pub fn is_modified(&self) -> bool {
         self.lock().modified
@@ -190,6 +247,22 @@ mod tests {
         );
         assert!(!session.contains_key("name"));
         assert!(session.is_modified());
+    }
+
+    #[test]
+    fn expiry_round_trips_through_the_data() {
+        let session = Session::new();
+        assert_eq!(session.expiry(), None);
+        for expiry in [
+            Expiry::OnBrowserClose,
+            Expiry::MaxAge(Duration::from_secs(60)),
+        ] {
+            session.set_expiry(Some(expiry));
+            assert_eq!(session.expiry(), Some(expiry));
+        }
+        session.set_expiry(None);
+        assert_eq!(session.expiry(), None);
+        assert!(session.is_empty());
     }
 
     #[test]

@@ -83,3 +83,26 @@ fn cookie_flags_follow_the_configuration() {
         }
     }
 }
+
+#[test]
+fn a_session_can_choose_its_own_expiry() {
+    futures_executor::block_on(async {
+        let layer = SessionLayer::new(MemoryStore::new()).with_max_age(Duration::from_secs(600));
+        let client = TestClient::new(layer.layer(tower::service_fn(common::app)));
+        let cases = [
+            ("/remember?yes", Some("Max-Age=2592000")),
+            ("/remember?no", None),
+            ("/set?k=v", None),
+        ];
+        for (path, max_age) in cases {
+            let response = client.get(path).send().await;
+            let cookie = response
+                .header("set-cookie")
+                .expect("a change sets the cookie");
+            match max_age {
+                Some(flag) => assert!(cookie.contains(flag), "{path}: {cookie}"),
+                None => assert!(!cookie.contains("Max-Age"), "{path}: {cookie}"),
+            }
+        }
+    });
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{Request, Response};
 use serde_json::{Map, Value, json};
 use tack_http::Body;
-use tack_sessions::{Messages, Record, Session, SessionId, SessionStore};
+use tack_sessions::{Expiry, Messages, Record, Session, SessionId, SessionStore};
 
 pub fn now_secs() -> u64 {
     SystemTime::now()
@@ -167,8 +167,8 @@ fn query_pair(request: &Request<Body>) -> (String, String) {
     (k.to_owned(), v.to_owned())
 }
 
-/// A small app: `/set?k=v`, `/get?k`, `/login`, `/logout`, `/flash?text`,
-/// `/show`, `/noop`.
+/// A small app: `/set?k=v`, `/get?k`, `/login`, `/remember?yes|no`,
+/// `/logout`, `/flash?text`, `/show`, `/noop`.
 pub async fn app(request: Request<Body>) -> Result<Response<Body>, Infallible> {
     let session = request
         .extensions()
@@ -194,6 +194,16 @@ pub async fn app(request: Request<Body>) -> Result<Response<Body>, Infallible> {
             session.insert("user", "alice").unwrap();
             session.cycle_id();
             "logged in".to_owned()
+        }
+        "/remember" => {
+            let expiry = if key == "yes" {
+                Expiry::MaxAge(Duration::from_secs(30 * 24 * 3600))
+            } else {
+                Expiry::OnBrowserClose
+            };
+            session.set_expiry(Some(expiry));
+            session.insert("user", "alice").unwrap();
+            "remembered".to_owned()
         }
         "/logout" => {
             session.flush();
