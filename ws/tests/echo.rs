@@ -167,3 +167,21 @@ fn the_server_closes_with_1000_after_queued_messages() {
         Event::Disconnected(id, CloseCode::Normal)
     );
 }
+
+#[test]
+fn invalid_utf8_text_is_closed_with_1007() {
+    use tungstenite::protocol::frame::{
+        Frame,
+        coding::{Data, OpCode},
+    };
+    let (_server, events, mut client, id) = echo_client(WsConfig::default());
+    let bad = bytes::Bytes::from_static(&[0xff, 0xfe, 0xfd]);
+    let frame = Frame::message(bad, OpCode::Data(Data::Text), true);
+    client.send(tungstenite::Message::Frame(frame)).unwrap();
+    assert_eq!(read_close(&mut client), CloseCode::Invalid);
+    drop(client);
+    assert_eq!(
+        next_event(&events),
+        Event::Disconnected(id, CloseCode::Invalid)
+    );
+}

@@ -88,3 +88,9 @@ fn an_unreachable_server_is_reported() {
         "{message}"
     );
 }
+
+#[test]
+fn a_bad_channel_name_is_refused_before_connecting() {
+    let error = PostgresLayer::connect("postgres://127.0.0.1:1/none", &"c".repeat(64)).unwrap_err();
+    assert!(matches!(error, Error::InvalidName { .. }), "{error}");
+}
