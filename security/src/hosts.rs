@@ -42,6 +42,12 @@ impl AllowedHostsLayer {
         }
     }
 
+    /// `localhost`, `127.0.0.1` and `[::1]` on any port: Django's hosts for
+    /// development when none are configured.
+    pub fn for_development() -> Self {
+        AllowedHostsLayer::new(["localhost", "127.0.0.1", "[::1]"])
+    }
+
     /// Whether the 400 page names the host and the fix.
     pub fn with_debug(mut self, on: bool) -> Self {
         self.debug = on;
@@ -235,5 +241,8 @@ mod tests {
         }
         assert!(!layer.allows_any());
         assert!(AllowedHostsLayer::new(["*"]).is_allowed("anything.test"));
+        let development = AllowedHostsLayer::for_development();
+        assert!(development.is_allowed("localhost:8000") && development.is_allowed("[::1]:3000"));
+        assert!(!development.is_allowed("example.com"));
     }
 }
