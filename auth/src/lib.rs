@@ -1,3 +1,31 @@
-//! Tack's authentication and authorization.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod backend;
+pub mod create;
+mod error;
+pub mod guard;
+mod layer;
+mod login;
+pub mod password;
+mod redirect;
+pub mod reset;
+pub mod throttle;
+pub mod token;
+mod user;
+pub mod validation;
+
+pub use backend::{AuthBackend, BackendFuture, Credentials, MemoryBackend};
+pub use create::{NewUser, create_superuser, create_user};
+pub use error::{BoxError, Error};
+pub use guard::{GuardLayer, Requirement};
+pub use layer::{AuthLayer, AuthService, ResponseFuture};
+pub use login::{
+    Auth, SESSION_AUTH_HASH, SESSION_USER_ID, login, logout, update_session_auth_hash,
+};
+pub use password::{Password, PasswordHasher, Verification};
+pub use redirect::safe_redirect_target;
+pub use reset::PasswordResetTokens;
+pub use throttle::{LoginThrottle, MemoryThrottle};
+pub use token::{ApiToken, MemoryTokenStore, TokenStore};
+pub use user::{AuthMethod, AuthUser, CurrentUser, PermissionSet, User};
+pub use validation::Validators;

@@ -1,0 +1,340 @@
+//! Signing in and out on a [`tack_sessions::Session`], and the [`Auth`]
+//! handle that ties a backend, the secret key, throttling and tokens.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tack_sessions::Session;
+use tack_sessions::signing::SecretKey;
+
+use crate::backend::{AuthBackend, Credentials};
+use crate::password::{Password, PasswordHasher};
+use crate::reset::PasswordResetTokens;
+use crate::throttle::{LoginThrottle, NoThrottle};
+use crate::token::{ApiToken, TokenRecord, TokenStore, verify_token};
+use crate::user::session_hash_matches;
+use crate::validation::{UserAttributes, Validators};
+use crate::{AuthUser, Error};
+
+/// The session key holding the signed-in user's id.
+pub const SESSION_USER_ID: &str = "_auth_user_id";
+/// The session key holding the user's session-auth hash.
+pub const SESSION_AUTH_HASH: &str = "_auth_user_hash";
+
+/// Signs `user` in on `session`: gives the session a new id (so an id
+/// planted before sign-in is worthless), and stores the user's id and
+/// [`AuthUser::session_auth_hash`]. A session that belonged to another
+/// user is emptied first.
+pub fn login<U: AuthUser>(session: &Session, user: &U, key: &SecretKey) -> Result<(), Error> {
+    let id = user.id();
+    let previous: Option<String> = session.get(SESSION_USER_ID).ok().flatten();
+    if previous.is_some_and(|previous| previous != id) {
+        session.flush();
+    } else {
+        session.cycle_id();
+    }
+    session.insert(SESSION_USER_ID, &id)?;
+    session.insert(SESSION_AUTH_HASH, user.session_auth_hash(key))?;
+    Ok(())
+}
+
+/// Signs out: removes everything from the session and the stored session.
+pub fn logout(session: &Session) {
+    session.flush();
+}
+
+/// After a user changed their own password: keeps this session signed in
+/// (other sessions are signed out by the new hash) and cycles its id.
+pub fn update_session_auth_hash<U: AuthUser>(
+    session: &Session,
+    user: &U,
+    key: &SecretKey,
+) -> Result<(), Error> {
+    session.cycle_id();
+    session.insert(SESSION_AUTH_HASH, user.session_auth_hash(key))?;
+    Ok(())
+}
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+struct Inner<B> {
+    backend: B,
+    key: SecretKey,
+    fallback_keys: Vec<SecretKey>,
+    throttle: Arc<dyn LoginThrottle>,
+    tokens: Option<Arc<dyn TokenStore>>,
+    hasher: PasswordHasher,
+    validators: Arc<Validators>,
+    clock: Clock,
+}
+
+/// Authentication for one site: a backend, the secret key, a login
+/// throttle and (optionally) an API token store. Cheap to clone; give a
+/// clone to [`AuthLayer`](crate::AuthLayer) and keep one for login views.
+///
+/// ```
+/// use tack_auth::{Auth, Credentials, MemoryBackend};
+/// use tack_sessions::{SecretKey, Session};
+///
+/// # futures_executor::block_on(async {
+/// let backend = MemoryBackend::new();
+/// backend.add_user("ada", "mill-pond-lantern").unwrap();
+/// let auth = Auth::new(backend, SecretKey::generate());
+///
+/// let session = Session::new();
+/// let user = auth.authenticate(&Credentials::password("ada", "mill-pond-lantern"), None).await.unwrap();
+/// auth.login(&session, &user).await.unwrap();
+/// assert_eq!(auth.user_from_session(&session).await.unwrap().map(|u| u.username), Some("ada".into()));
+/// # });
+/// ```
+pub struct Auth<B> {
+    inner: Arc<Inner<B>>,
+}
+
+impl<B> Clone for Auth<B> {
+    fn clone(&self) -> Self {
+        Auth {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<B> fmt::Debug for Auth<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("tokens", &self.inner.tokens.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: AuthBackend> Auth<B> {
+    /// Authentication on `backend`, signing with `key`, with no throttle
+    /// and no API tokens until configured.
+    pub fn new(backend: B, key: SecretKey) -> Self {
+        Auth {
+            inner: Arc::new(Inner {
+                backend,
+                key,
+                fallback_keys: Vec::new(),
+                throttle: Arc::new(NoThrottle),
+                tokens: None,
+                hasher: PasswordHasher::new(),
+                validators: Arc::new(Validators::default()),
+                clock: Arc::new(SystemTime::now),
+            }),
+        }
+    }
+
+    fn map(mut self, change: impl FnOnce(&mut Inner<B>)) -> Self {
+        let inner = Arc::get_mut(&mut self.inner)
+            .expect("configure Auth before cloning it (builders run first)");
+        change(inner);
+        self
+    }
+
+    /// Older secret keys still accepted for sessions and reset tokens.
+    pub fn with_fallback_keys(self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        let keys: Vec<_> = keys.into_iter().collect();
+        self.map(|inner| inner.fallback_keys = keys)
+    }
+
+    /// Throttles sign-in failures (a [`MemoryThrottle`](crate::MemoryThrottle), say).
+    pub fn with_throttle(self, throttle: impl LoginThrottle) -> Self {
+        self.map(|inner| inner.throttle = Arc::new(throttle))
+    }
+
+    /// Accepts `Authorization: Bearer` tokens kept in `store`.
+    pub fn with_tokens(self, store: impl TokenStore) -> Self {
+        self.map(|inner| inner.tokens = Some(Arc::new(store)))
+    }
+
+    /// Hashes new passwords (resets, changes) with this hasher.
+    pub fn with_hasher(self, hasher: PasswordHasher) -> Self {
+        self.map(|inner| inner.hasher = hasher)
+    }
+
+    /// Validates new passwords with these rules (default: Django's four).
+    pub fn with_validators(self, validators: Validators) -> Self {
+        self.map(|inner| inner.validators = Arc::new(validators))
+    }
+
+    /// Reads the time from `clock` (for tests).
+    pub fn with_clock(self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.map(|inner| inner.clock = Arc::new(clock))
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.inner.backend
+    }
+
+    /// The secret key.
+    pub fn key(&self) -> &SecretKey {
+        &self.inner.key
+    }
+
+    /// Password reset tokens signed with this site's keys.
+    pub fn reset_tokens(&self) -> PasswordResetTokens {
+        PasswordResetTokens::new(self.inner.key.clone())
+            .with_fallback_keys(self.inner.fallback_keys.iter().cloned())
+    }
+
+    /// Checks credentials through the throttle and the backend. Every
+    /// failure (unknown user, wrong password, inactive user) is the same
+    /// [`Error::InvalidCredentials`]; too many failures give
+    /// [`Error::Throttled`] without checking the password.
+    pub async fn authenticate(
+        &self,
+        credentials: &Credentials,
+        client: Option<IpAddr>,
+    ) -> Result<B::User, Error> {
+        let inner = &*self.inner;
+        let username = credentials.username();
+        if let Some(wait) = inner.throttle.check(username, client).await? {
+            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(Error::Throttled { retry_after_secs });
+        }
+        match inner.backend.authenticate(credentials).await? {
+            Some(user) => {
+                inner.throttle.record_success(username).await?;
+                Ok(user)
+            }
+            None => {
+                inner.throttle.record_failure(username, client).await?;
+                Err(Error::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Signs `user` in on `session` ([`login`]) and records the sign-in
+    /// with the backend (`last_login`).
+    pub async fn login(&self, session: &Session, user: &B::User) -> Result<(), Error> {
+        login(session, user, &self.inner.key)?;
+        self.inner
+            .backend
+            .record_login(user, (self.inner.clock)())
+            .await
+    }
+
+    /// Signs out ([`logout`]).
+    pub fn logout(&self, session: &Session) {
+        logout(session);
+    }
+
+    /// The user signed in on `session`, if any: the stored id names an
+    /// active user whose session-auth hash still matches. A mismatch (the
+    /// password changed elsewhere) empties the session.
+    pub async fn user_from_session(&self, session: &Session) -> Result<Option<B::User>, Error> {
+        let Ok(Some(id)) = session.get::<String>(SESSION_USER_ID) else {
+            return Ok(None);
+        };
+        let hash: String = session
+            .get(SESSION_AUTH_HASH)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let Some(user) = self.inner.backend.get_user(&id).await? else {
+            return Ok(None);
+        };
+        if !session_hash_matches(&user, &hash, &self.inner.key, &self.inner.fallback_keys) {
+            session.flush();
+            return Ok(None);
+        }
+        Ok(Some(user).filter(AuthUser::is_active))
+    }
+
+    /// The active user an API token belongs to, or `None` (unknown,
+    /// revoked, expired, or no token store configured).
+    pub async fn user_from_token(&self, token: &str) -> Result<Option<B::User>, Error> {
+        let Some(store) = &self.inner.tokens else {
+            return Ok(None);
+        };
+        let Some(record) = verify_token(&**store, token, (self.inner.clock)()).await? else {
+            return Ok(None);
+        };
+        let user = self.inner.backend.get_user(&record.user_id).await?;
+        Ok(user.filter(AuthUser::is_active))
+    }
+
+    fn token_store(&self) -> Result<&Arc<dyn TokenStore>, Error> {
+        self.inner.tokens.as_ref().ok_or_else(|| {
+            Error::backend(
+                "use API tokens",
+                "no token store is configured: call `Auth::with_tokens`",
+            )
+        })
+    }
+
+    /// Creates an API token for `user`: answers the token (show it once)
+    /// and its stored record.
+    pub async fn create_token(
+        &self,
+        user: &B::User,
+        name: &str,
+    ) -> Result<(ApiToken, TokenRecord), Error> {
+        let token = ApiToken::generate();
+        let record = TokenRecord::new(user.id(), name, &token);
+        self.token_store()?.insert(record.clone()).await?;
+        Ok((token, record))
+    }
+
+    /// Revokes the token with this public id; answers whether it existed.
+    pub async fn revoke_token(&self, id: &str) -> Result<bool, Error> {
+        self.token_store()?.revoke(id).await
+    }
+
+    /// The tokens of `user`.
+    pub async fn tokens_of(&self, user: &B::User) -> Result<Vec<TokenRecord>, Error> {
+        self.token_store()?.list(&user.id()).await
+    }
+
+    /// Validates and hashes `new_password` for `user`, and stores it. Every
+    /// session of the user is signed out by the new hash; call
+    /// [`update_session_auth_hash`] to keep the current one. Hashing runs
+    /// inline: the backend should run it on a worker thread in servers.
+    pub async fn set_password(
+        &self,
+        user: &B::User,
+        new_password: &Password,
+        attributes: &UserAttributes<'_>,
+    ) -> Result<String, Error> {
+        self.inner
+            .validators
+            .validate(new_password.expose(), attributes)?;
+        let hash = self.inner.hasher.hash(new_password.expose())?;
+        self.inner
+            .backend
+            .set_password(&user.id(), hash.clone())
+            .await?;
+        Ok(hash)
+    }
+
+    /// Checks a reset token and sets the new password; the token cannot be
+    /// used again (the password hash it was bound to is gone).
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &Password,
+        attributes: &UserAttributes<'_>,
+    ) -> Result<B::User, Error> {
+        let tokens = self.reset_tokens();
+        let unknown = Error::InvalidResetToken {
+            reason: "unknown user",
+        };
+        let id = PasswordResetTokens::user_id(token).ok_or(Error::InvalidResetToken {
+            reason: "malformed",
+        })?;
+        let user = self.inner.backend.get_user(&id).await?.ok_or(unknown)?;
+        tokens.check_token_at(&user, token, (self.inner.clock)())?;
+        self.set_password(&user, new_password, attributes).await?;
+        self.inner
+            .backend
+            .get_user(&id)
+            .await?
+            .ok_or(Error::InvalidResetToken {
+                reason: "unknown user",
+            })
+    }
+}

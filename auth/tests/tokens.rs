@@ -1,0 +1,89 @@
+//! API tokens through the auth layer.
+
+mod common;
+
+use common::{PASSWORD, app, auth, backend};
+use tack_test::TestClient;
+
+#[tokio::test]
+async fn bearer_tokens_authenticate_through_the_layer() {
+    let backend = backend();
+    let ada = backend.add_user("ada", PASSWORD).unwrap();
+    let auth = auth(backend.clone());
+    let (token, record) = auth.create_token(&ada, "deploy script").await.unwrap();
+    assert_eq!(record.user_id, ada.id);
+    assert_eq!(format!("{token:?}"), "***");
+    let client = TestClient::new(app(auth.clone()));
+
+    let me = client
+        .get("/me")
+        .header("authorization", &format!("Bearer {}", token.expose()))
+        .send()
+        .await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.text(), "ada");
+    // The scheme is case-insensitive; no cookie is needed or set.
+    let lower = client
+        .get("/me")
+        .header("authorization", &format!("bearer {}", token.expose()))
+        .send()
+        .await;
+    assert_eq!(lower.text(), "ada");
+    assert_eq!(client.cookie("sessionid"), None);
+
+    // Token users pass guards like session users.
+    backend.grant(&ada.id, "newsroom.change_article");
+    let editor = client
+        .get("/editor/")
+        .header("authorization", &format!("Bearer {}", token.expose()))
+        .send()
+        .await;
+    assert_eq!(editor.text(), "ada");
+
+    // Revoked tokens answer 401 problem+json.
+    assert!(auth.revoke_token(&record.id).await.unwrap());
+    let revoked = client
+        .get("/me")
+        .header("authorization", &format!("Bearer {}", token.expose()))
+        .send()
+        .await;
+    assert_eq!(revoked.status(), 401);
+    assert_eq!(revoked.content_type(), Some("application/problem+json"));
+    assert_eq!(
+        revoked.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_and_other_schemes_ignored() {
+    let backend = backend();
+    let ada = backend.add_user("ada", PASSWORD).unwrap();
+    let auth = auth(backend.clone());
+    let (token, _) = auth.create_token(&ada, "cli").await.unwrap();
+    let client = TestClient::new(app(auth.clone()));
+    for header in ["Bearer tack_unknown", "Bearer", "Bearer a b"] {
+        let response = client
+            .get("/me")
+            .header("authorization", header)
+            .send()
+            .await;
+        assert_eq!(response.status(), 401, "{header}");
+    }
+    // Basic auth is someone else's business: anonymous here.
+    let basic = client
+        .get("/me")
+        .header("authorization", "Basic YWRhOnB3")
+        .send()
+        .await;
+    assert_eq!(basic.text(), "anonymous");
+    // An inactive owner's token stops working.
+    backend.update(&ada.id, |user| user.is_active = false);
+    let inactive = client
+        .get("/me")
+        .header("authorization", &format!("Bearer {}", token.expose()))
+        .send()
+        .await;
+    assert_eq!(inactive.status(), 401);
+    assert_eq!(auth.tokens_of(&ada).await.unwrap().len(), 1);
+}
