@@ -19,8 +19,14 @@ pub(crate) const SECRET_LEN: usize = 32;
 /// Characters in a masked token.
 pub(crate) const TOKEN_LEN: usize = 2 * SECRET_LEN;
 
+/// The position of `c` in [`ALPHABET`].
 fn index(c: u8) -> Option<usize> {
-    ALPHABET.iter().position(|&a| a == c)
+    match c {
+        b'a'..=b'z' => Some(usize::from(c - b'a')),
+        b'A'..=b'Z' => Some(usize::from(c - b'A') + 26),
+        b'0'..=b'9' => Some(usize::from(c - b'0') + 52),
+        _ => None,
+    }
 }
 
 /// A fresh secret from the thread-local CSPRNG.
@@ -94,6 +100,14 @@ pub(crate) fn verify(sent: &str, secret: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_inverts_the_alphabet() {
+        for (i, &c) in ALPHABET.iter().enumerate() {
+            assert_eq!(index(c), Some(i));
+        }
+        assert_eq!(index(b'-'), None);
+    }
 
     #[test]
     fn masked_tokens_differ_but_verify() {
