@@ -74,7 +74,7 @@ fn main() {
         .layer(CsrfLayer::new())
         .service_fn(handler);
 
-    let baseline = time(bare.clone(), get);
+    let baseline = time(bare, get);
     let form_baseline = time(bare, post_form);
     println!("{REQUESTS} requests each, block_on per request");
     println!("{:<46} {:>8.0} ns/request", "bare service, GET", baseline);
