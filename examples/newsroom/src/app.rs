@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::StatusCode;
 use tack_http::{IntoResponse, Response};
+use tack_orm::{AsyncDatabase, Database};
 use tack_routing::{ErrorPage, Router, ServeDir, Urls, get};
 use tack_templates::{Templates, context};
 
@@ -19,6 +20,8 @@ fn app_dir(sub: &str) -> PathBuf {
 
 /// Everything a request handler needs.
 pub struct Newsroom {
+    /// The database, queried from worker threads.
+    pub db: AsyncDatabase,
     /// The pages' templates.
     pub templates: Templates,
     /// Debug mode (detailed error pages).
@@ -39,8 +42,9 @@ impl Newsroom {
     /// reverses through `urls` once the router has filled it in.
     pub fn new(
         settings: &Settings,
+        db: Database,
         urls: Arc<OnceLock<Urls>>,
-    ) -> Result<Self, tack_templates::Error> {
+    ) -> Result<Self, StartError> {
         let mut builder = Templates::builder();
         if settings.debug {
             builder = builder.dir(app_dir("templates"));
@@ -59,6 +63,7 @@ impl Newsroom {
             })
             .build()?;
         Ok(Newsroom {
+            db: AsyncDatabase::new(db, DATABASE_THREADS),
             templates,
             debug: settings.debug,
         })
@@ -106,10 +111,39 @@ fn routes(state: &Arc<Newsroom>) -> Router {
         .nest_service("/static", ServeDir::new(app_dir("static")))
 }
 
-/// The newsroom's whole HTTP service.
-pub fn app(settings: &Settings) -> Result<Router, tack_templates::Error> {
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened, created or seeded.
+    #[error("database {url}: {source}")]
+    Database {
+        /// `DATABASE_URL`.
+        url: String,
+        /// Why.
+        source: tack_orm::Error,
+    },
+    /// A template failed to load.
+    #[error(transparent)]
+    Templates(#[from] tack_templates::Error),
+}
+
+/// Worker threads that run database queries off the async executor.
+const DATABASE_THREADS: usize = 4;
+
+/// Opens the database of `settings` (creating and seeding it on first run)
+/// and builds the newsroom's whole HTTP service.
+pub fn app(settings: &Settings) -> Result<Router, StartError> {
+    let db = crate::db::open(&settings.database_url).map_err(|source| StartError::Database {
+        url: settings.database_url.clone(),
+        source,
+    })?;
+    app_with_database(settings, db)
+}
+
+/// The newsroom's HTTP service on an open database.
+pub fn app_with_database(settings: &Settings, db: Database) -> Result<Router, StartError> {
     let urls = Arc::new(OnceLock::new());
-    let state = Arc::new(Newsroom::new(settings, urls.clone())?);
+    let state = Arc::new(Newsroom::new(settings, db, urls.clone())?);
     let pages = state.clone();
     let router = routes(&state)
         .debug(settings.debug)

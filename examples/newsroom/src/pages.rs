@@ -2,63 +2,88 @@
 
 use std::sync::Arc;
 
-use http::Request;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use http::{Request, StatusCode};
+use serde::{Deserialize, Serialize};
 use tack_http::{Body, Response};
 use tack_routing::{Error, RequestExt};
-use tack_templates::minijinja::value::Serde;
-use tack_templates::{Value, context};
+use tack_templates::{Serde, Value, context};
 
 use crate::Newsroom;
+use crate::models::{Article, Comment, Status};
 
 /// Articles per page on the front page.
-pub const PAGE_SIZE: usize = 10;
+pub const PAGE_SIZE: u64 = 10;
 
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     page: Option<String>,
 }
 
-/// A placeholder article until the ORM serves real rows.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What the templates show of an article.
+#[derive(Debug, Serialize)]
 struct ArticleView {
     title: String,
     slug: String,
     body: String,
     author_name: String,
-    published_at: Option<String>,
+    published_at: Option<DateTime<Utc>>,
     tags: Vec<String>,
 }
 
-fn placeholder_articles() -> Vec<ArticleView> {
-    (1..=5)
-        .map(|n| ArticleView {
-            title: format!("Placeholder article {n}"),
-            slug: format!("placeholder-{n}"),
-            body: "The real articles arrive with the ORM.".to_owned(),
-            author_name: "The newsroom".to_owned(),
-            published_at: Some(format!("2026-11-{:02}T09:00:00Z", 20 - n)),
-            tags: vec!["news".to_owned()],
-        })
-        .collect()
+impl From<&Article> for ArticleView {
+    fn from(article: &Article) -> Self {
+        ArticleView {
+            title: article.title.clone(),
+            slug: article.slug.clone(),
+            body: article.body.clone(),
+            author_name: article
+                .author
+                .cached()
+                .map_or_else(String::new, |author| author.display_name.clone()),
+            published_at: article.published_at,
+            tags: article
+                .tags
+                .loaded()
+                .unwrap_or_default()
+                .iter()
+                .map(|tag| tag.name.clone())
+                .collect(),
+        }
+    }
+}
+
+/// What the templates show of a comment.
+#[derive(Debug, Serialize)]
+struct CommentView {
+    author_name: String,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+fn not_found(detail: String) -> Error {
+    Error::http(StatusCode::NOT_FOUND, detail)
+}
+
+/// A database failure as the router's error: 503 when the database cannot be
+/// reached, else 500 (the detail stays in the log, not on the page).
+fn database_error(error: tack_orm::Error) -> Error {
+    let status = error.status();
+    eprintln!("newsroom: database error: {error}");
+    Error::http(status, "The database could not answer this request.")
 }
 
 /// Which page the visitor asked for: `?page=N`, 1 when absent; a page that is
 /// not a positive number is a 404, as in Django's paginator.
-fn page_number(request: &Request<Body>) -> Result<usize, Error> {
+fn page_number(request: &Request<Body>) -> Result<u64, Error> {
     let query: PageQuery = request.query()?;
     match query.page.as_deref() {
         None | Some("") => Ok(1),
         Some(text) => text
-            .parse::<usize>()
+            .parse::<u64>()
             .ok()
             .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                Error::http(
-                    http::StatusCode::NOT_FOUND,
-                    format!("There is no page {text:?}."),
-                )
-            }),
+            .ok_or_else(|| not_found(format!("There is no page {text:?}."))),
     }
 }
 
@@ -72,19 +97,27 @@ fn render(state: &Newsroom, request: &Request<Body>, name: &str, ctx: Value) -> 
 /// `GET /`: published articles, newest first, paginated.
 pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Response, Error> {
     let number = page_number(&request)?;
-    let articles = placeholder_articles();
-    let pages = articles.len().div_ceil(PAGE_SIZE).max(1);
+    let (total, articles) = state
+        .db
+        .run(move |db| {
+            let published = Article::objects().filter(Article::STATUS.eq(Status::Published));
+            let total = published.count(db)?;
+            let page = published
+                .order_by(Article::PUBLISHED_AT.desc())
+                .select_related("author")
+                .prefetch_related("tags")
+                .offset((number - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+                .all(db)?;
+            Ok((total, page))
+        })
+        .await
+        .map_err(database_error)?;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
     if number > pages {
-        return Err(Error::http(
-            http::StatusCode::NOT_FOUND,
-            format!("There is no page {number}."),
-        ));
+        return Err(not_found(format!("There is no page {number}.")));
     }
-    let shown: Vec<_> = articles
-        .into_iter()
-        .skip((number - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
+    let shown: Vec<ArticleView> = articles.iter().map(ArticleView::from).collect();
     let page = context! {
         number => number,
         count => pages,
@@ -95,30 +128,51 @@ pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Respo
         &state,
         &request,
         "index.html",
-        context! { articles => Value::from(Serde(&shown)), page },
+        context! { articles => Serde(&shown), page },
     ))
 }
 
-/// `GET /articles/{slug}/`: one article with its comments.
+/// `GET /articles/{slug}/`: a published article with its comments.
 pub async fn article_detail(
     state: Arc<Newsroom>,
     request: Request<Body>,
 ) -> Result<Response, Error> {
     let slug: String = request.path_param("slug")?;
-    let article = placeholder_articles()
+    let wanted = slug.clone();
+    let found = state
+        .db
+        .run(move |db| {
+            let article = Article::objects()
+                .filter(Article::SLUG.eq(wanted) & Article::STATUS.eq(Status::Published))
+                .select_related("author")
+                .prefetch_related("tags")
+                .first(db)?;
+            let Some(article) = article else {
+                return Ok(None);
+            };
+            let comments = Comment::objects()
+                .filter(Comment::ARTICLE.eq(article.id))
+                .order_by(Comment::CREATED_AT.asc())
+                .all(db)?;
+            Ok(Some((article, comments)))
+        })
+        .await
+        .map_err(database_error)?;
+    let (article, comments) =
+        found.ok_or_else(|| not_found(format!("No published article is called {slug:?}.")))?;
+    let comments: Vec<CommentView> = comments
         .into_iter()
-        .find(|a| a.slug == slug)
-        .ok_or_else(|| {
-            Error::http(
-                http::StatusCode::NOT_FOUND,
-                format!("No article is called {slug:?}."),
-            )
-        })?;
-    let comments: Vec<()> = Vec::new();
+        .map(|c| CommentView {
+            author_name: c.author_name,
+            body: c.body,
+            created_at: c.created_at,
+        })
+        .collect();
+    let article = ArticleView::from(&article);
     Ok(render(
         &state,
         &request,
         "article.html",
-        context! { article => Value::from(Serde(&article)), comments },
+        context! { article => Serde(&article), comments => Serde(&comments) },
     ))
 }

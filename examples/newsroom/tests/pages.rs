@@ -4,15 +4,21 @@ use http::StatusCode;
 use newsroom::{Settings, app};
 use tack_test::TestClient;
 
-fn settings() -> (tempfile::TempDir, Settings) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("newsroom.sqlite3").display());
-    let settings = Settings::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
+fn settings_for(url: &str) -> Settings {
+    Settings::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.to_owned()),
+        "NEWSROOM_SECRET_KEY" => {
+            Some("a-test-secret-key-that-is-long-enough-0123456789".to_owned())
+        }
         _ => None,
     })
-    .unwrap();
-    (dir, settings)
+    .unwrap()
+}
+
+fn settings() -> (tack_test::db::TempSqlite, Settings) {
+    let file = tack_test::db::sqlite();
+    let settings = settings_for(&file.url());
+    (file, settings)
 }
 
 #[tokio::test]
@@ -27,10 +33,34 @@ async fn front_page_lists_articles_with_links() {
         html.contains(r#"<link rel="stylesheet" href="/static/css/site.css">"#),
         "{html}"
     );
+    // Five published articles, newest first; the draft is not listed.
+    let first = html
+        .find(r#"href="/articles/tides-rise/""#)
+        .expect("newest article");
+    let last = html
+        .find(r#"href="/articles/city-birds/""#)
+        .expect("oldest article");
+    assert!(first < last, "newest first");
+    assert!(!html.contains("notes-next-week"), "drafts stay hidden");
     assert!(
-        html.contains(r#"href="/articles/placeholder-1/""#),
-        "{html}"
+        html.contains("by Ada Reporter"),
+        "author names come with select_related"
     );
+    assert!(
+        html.contains(r#"<span class="tag">science</span>"#),
+        "tags are prefetched"
+    );
+    assert!(html.contains("Page 1 of 1"));
+}
+
+#[tokio::test]
+async fn seeding_happens_once() {
+    let (file, settings) = settings();
+    drop(app(&settings).unwrap());
+    drop(app(&settings).unwrap());
+    let db = tack_orm::Database::connect(&file.url()).unwrap();
+    assert_eq!(newsroom::models::Author::objects().count(&db).unwrap(), 3);
+    assert_eq!(newsroom::models::Article::objects().count(&db).unwrap(), 6);
 }
 
 #[tokio::test]
@@ -64,11 +94,21 @@ async fn unknown_paths_get_the_404_template_or_problem_json() {
 async fn article_page_and_missing_article() {
     let (_dir, settings) = settings();
     let client = TestClient::new(app(&settings).unwrap());
-    let page = client.get("/articles/placeholder-2/").send().await;
+    let page = client.get("/articles/tides-rise/").send().await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().contains("<h1>Placeholder article 2</h1>"));
-    let missing = client.get("/articles/nothing-here/").send().await;
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let html = page.text();
+    assert!(
+        html.contains("<h1>Tides rise faster than forecast</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Comment 1 on Tides rise faster than forecast."),
+        "{html}"
+    );
+    for slug in ["nothing-here", "notes-next-week"] {
+        let missing = client.get(&format!("/articles/{slug}/")).send().await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{slug}");
+    }
 }
 
 #[tokio::test]
@@ -119,4 +159,26 @@ async fn serves_over_a_real_socket() {
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     assert!(response.contains("Latest articles"));
+}
+
+#[tokio::test]
+async fn runs_on_postgresql_too() {
+    let Some(schema) = tack_test::db::postgres("newsroom runs_on_postgresql_too") else {
+        return;
+    };
+    let url = schema.url().to_owned();
+    // Opening the database uses the synchronous client: off the runtime.
+    let router = tokio::task::spawn_blocking(move || app(&settings_for(&url)).unwrap())
+        .await
+        .unwrap();
+    let client = TestClient::new(router);
+    let page = client.get("/").send().await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().contains(r#"href="/articles/rust-newsroom/""#));
+    let article = client.get("/articles/rust-newsroom/").send().await;
+    assert_eq!(article.status(), StatusCode::OK);
+    // The synchronous PostgreSQL client must not be dropped on a runtime thread.
+    tokio::task::spawn_blocking(move || drop(client))
+        .await
+        .unwrap();
 }

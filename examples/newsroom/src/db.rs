@@ -1,0 +1,129 @@
+//! Opening the database, creating the tables and seeding demo data.
+
+use chrono::{Duration, Utc};
+use tack_orm::prelude::*;
+
+use crate::models::{self, Article, Author, Comment, Status, Tag};
+
+/// Opens `url`, creates the newsroom's tables if they are missing, and seeds
+/// the demo data into an empty database.
+pub fn open(url: &str) -> tack_orm::Result<Database> {
+    let db = Database::connect(url)?;
+    db.create_tables(&models::all())?;
+    if !Author::objects().exists(&db)? {
+        seed(&db)?;
+    }
+    Ok(db)
+}
+
+/// Writes the demo data (3 authors, 5 published articles, 1 draft, a few
+/// comments) in one transaction.
+pub fn seed(db: &Database) -> tack_orm::Result<()> {
+    db.atomic(|conn| {
+        let authors = Author::objects().bulk_create(
+            conn,
+            [
+                ("Ada Reporter", "Covers science and the sea."),
+                ("Grace Editor", "Edits the front page."),
+                ("Linus Columnist", "Writes about software."),
+            ]
+            .into_iter()
+            .map(|(name, bio)| Author {
+                id: 0,
+                display_name: name.into(),
+                bio: bio.into(),
+            })
+            .collect(),
+        )?;
+        let tags = Tag::objects().bulk_create(
+            conn,
+            ["science", "rust", "city", "opinion"]
+                .into_iter()
+                .map(|name| Tag {
+                    id: 0,
+                    name: name.into(),
+                })
+                .collect(),
+        )?;
+        let now = Utc::now();
+        let stories = [
+            (
+                "Tides rise faster than forecast",
+                "tides-rise",
+                0,
+                &[0][..],
+                Status::Published,
+            ),
+            (
+                "Rust reaches the newsroom",
+                "rust-newsroom",
+                2,
+                &[1][..],
+                Status::Published,
+            ),
+            (
+                "The bridge reopens on Monday",
+                "bridge-reopens",
+                1,
+                &[2][..],
+                Status::Published,
+            ),
+            (
+                "Why we still print a paper",
+                "still-print",
+                1,
+                &[3][..],
+                Status::Published,
+            ),
+            (
+                "A field guide to city birds",
+                "city-birds",
+                0,
+                &[0, 2][..],
+                Status::Published,
+            ),
+            (
+                "Notes for next week",
+                "notes-next-week",
+                2,
+                &[][..],
+                Status::Draft,
+            ),
+        ];
+        for (age, (title, slug, author, tag_ids, status)) in stories.into_iter().enumerate() {
+            let created = now - Duration::days(age as i64 + 1);
+            let mut article = Article {
+                id: 0,
+                title: title.into(),
+                slug: slug.into(),
+                body: format!(
+                    "{title}.\n\nThis is a demo article seeded by the newsroom example.\n\n\
+                     Edit it through the API or, soon, the admin."
+                ),
+                author: ForeignKey::new(authors[author].id),
+                status,
+                published_at: (status == Status::Published).then_some(created),
+                created_at: created,
+                tags: ManyToMany::new(),
+            };
+            article.save(conn)?;
+            let chosen: Vec<&Tag> = tag_ids.iter().map(|&i| &tags[i]).collect();
+            article.tags().add(conn, &chosen)?;
+            if age < 2 {
+                for (n, who) in ["A reader", "Another reader"].into_iter().enumerate() {
+                    Comment::objects().create(
+                        conn,
+                        Comment {
+                            id: 0,
+                            article: ForeignKey::new(article.id),
+                            author_name: who.into(),
+                            body: format!("Comment {} on {title}.", n + 1),
+                            created_at: created + Duration::hours(n as i64 + 1),
+                        },
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
