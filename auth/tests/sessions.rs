@@ -27,6 +27,10 @@ async fn login_cycles_the_session_id() {
     assert_eq!(again.status(), 200);
     let second = client.cookie("sessionid").unwrap();
     assert_ne!(first, second, "login must give the session a new id");
+    // The old id names nothing any more.
+    client.set_cookie("sessionid", &first);
+    assert_eq!(client.get("/me").send().await.text(), "anonymous");
+    client.set_cookie("sessionid", &second);
     assert_eq!(client.get("/me").send().await.text(), "ada");
 }
 

@@ -2,6 +2,8 @@
 //! a small app behind the session and auth layers.
 #![allow(dead_code)]
 
+pub mod conformance;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,65 @@
+//! What a password check and an API token check cost, against the raw
+//! crates underneath: `cargo bench -p tack-auth --bench hashing`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use tack_auth::token::{MemoryTokenStore, TokenRecord, TokenStore, verify_token};
+use tack_auth::{ApiToken, PasswordHasher};
+
+fn time(runs: u32, mut f: impl FnMut()) -> Duration {
+    f(); // warm up
+    let start = Instant::now();
+    for _ in 0..runs {
+        f();
+    }
+    start.elapsed() / runs
+}
+
+fn report(what: &str, baseline: Duration, ours: Duration) {
+    println!(
+        "{what}: raw {baseline:?}, tack-auth {ours:?}, ratio {:.2}",
+        ours.as_secs_f64() / baseline.as_secs_f64()
+    );
+}
+
+fn main() {
+    // Argon2id at OWASP's parameters (m=19456, t=2, p=1): raw crate vs ours
+    // (ours parses the PHC string and also checks the parameters).
+    let hasher = PasswordHasher::new();
+    let phc = hasher.hash("correct horse battery staple").unwrap();
+    let raw = argon2::Argon2::default();
+    let parsed = PasswordHash::new(&phc).unwrap();
+    let runs = 30;
+    let baseline = time(runs, || {
+        black_box(raw.verify_password(b"correct horse battery staple", &parsed)).unwrap();
+    });
+    let ours = time(runs, || {
+        assert!(black_box(hasher.verify("correct horse battery staple", &phc)).is_verified());
+    });
+    report("verify a password (OWASP Argon2id)", baseline, ours);
+    let baseline = time(runs, || {
+        black_box(raw.hash_password(b"pw").unwrap());
+    });
+    let ours = time(runs, || {
+        black_box(hasher.hash("pw").unwrap());
+    });
+    report("hash a password", baseline, ours);
+
+    // An API token: one SHA-256 plus a map lookup, against the bare digest.
+    let store = MemoryTokenStore::new();
+    let token = ApiToken::generate();
+    futures_executor::block_on(store.insert(TokenRecord::new("1", "bench", &token))).unwrap();
+    let now = SystemTime::now();
+    let runs = 100_000;
+    let baseline = time(runs, || {
+        black_box(tack_auth::token::TokenDigest::of(black_box(token.expose())));
+    });
+    let ours = time(runs, || {
+        black_box(futures_executor::block_on(verify_token(&store, token.expose(), now)).unwrap())
+            .unwrap();
+    });
+    report("verify an API token (SHA-256 + lookup)", baseline, ours);
+}
