@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use http::StatusCode;
+use tack_http::Problem;
 use tack_http::{IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
-use tack_routing::{ErrorPage, Router, ServeDir, Urls, get};
+use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get};
 use tack_templates::{Templates, context};
+use tack_ws::{Connection, Consumer, Groups, PostgresLayer, WebSocketEndpoint, WsConfig};
 
 use crate::Settings;
 use crate::pages;
@@ -20,6 +22,8 @@ fn app_dir(sub: &str) -> PathBuf {
 
 /// Everything a request handler needs.
 pub struct Newsroom {
+    /// Websocket groups: one per article, named by [`article_group`].
+    pub groups: Groups,
     /// The database, queried from worker threads.
     pub db: AsyncDatabase,
     /// The pages' templates.
@@ -62,7 +66,18 @@ impl Newsroom {
                 urls.reverse(name, &params).map_err(|e| e.to_string())
             })
             .build()?;
+        // Across several app servers on PostgreSQL, LISTEN/NOTIFY carries each
+        // broadcast to every server; a single SQLite process keeps it in memory.
+        let groups = if settings.database_url.starts_with("postgres") {
+            Groups::new(PostgresLayer::connect(
+                &settings.database_url,
+                "newsroom_live",
+            )?)?
+        } else {
+            Groups::in_memory()
+        };
         Ok(Newsroom {
+            groups,
             db: AsyncDatabase::new(db, DATABASE_THREADS),
             templates,
             debug: settings.debug,
@@ -93,6 +108,44 @@ impl Newsroom {
     }
 }
 
+/// The websocket group of the article `slug`.
+pub fn article_group(slug: &str) -> String {
+    format!("article-{slug}")
+}
+
+/// One viewer of an article's live comments: joins the article's group.
+struct ArticleViewer {
+    groups: Groups,
+}
+
+impl Consumer for ArticleViewer {
+    fn connect(
+        &mut self,
+        connection: &Connection,
+        request: &http::request::Parts,
+    ) -> Result<(), Problem> {
+        let slug = request
+            .extensions
+            .get::<PathParams>()
+            .and_then(|params| params.get("slug"))
+            .ok_or_else(|| Problem::not_found("No article in the path."))?;
+        self.groups
+            .join(&article_group(slug), connection)
+            .map_err(|error| error.to_problem())
+    }
+}
+
+/// `/ws/articles/{slug}/`: pushes `comment.created` events to the article's viewers.
+fn live_comments(
+    state: &Arc<Newsroom>,
+) -> WebSocketEndpoint<impl Fn() -> ArticleViewer + Send + Sync + 'static> {
+    let groups = state.groups.clone();
+    WebSocketEndpoint::tokio(move || ArticleViewer {
+        groups: groups.clone(),
+    })
+    .with_config(WsConfig::new().with_max_message_size(64 * 1024))
+}
+
 /// The routes: what URLs exist and what they are called.
 fn routes(state: &Arc<Newsroom>) -> Router {
     let index = {
@@ -108,6 +161,8 @@ fn routes(state: &Arc<Newsroom>) -> Router {
         .name("index")
         .route("/articles/{slug:slug}/", get(detail))
         .name("article-detail")
+        .route_service("/ws/articles/{slug:slug}/", live_comments(state))
+        .name("article-live")
         .nest_service("/static", ServeDir::new(app_dir("static")))
 }
 
@@ -125,6 +180,9 @@ pub enum StartError {
     /// A template failed to load.
     #[error(transparent)]
     Templates(#[from] tack_templates::Error),
+    /// The websocket channel layer could not start.
+    #[error("live comments: {0}")]
+    Websocket(#[from] tack_ws::Error),
 }
 
 /// Worker threads that run database queries off the async executor.
