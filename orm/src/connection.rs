@@ -147,9 +147,30 @@ impl Connection {
         &self,
         sql: &str,
         params: &[Value],
+        f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.query_rows(sql, params, usize::MAX, f)
+    }
+
+    /// Like [`Connection::query`], reading at most the first row.
+    pub fn query_first(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.query_rows(sql, params, 1, f)
+    }
+
+    fn query_rows(
+        &self,
+        sql: &str,
+        params: &[Value],
+        max: usize,
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let mut backend = self.backend()?;
+        let mut seen = 0;
         let result = match &mut *backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(conn) => (|| {
@@ -158,7 +179,10 @@ impl Connection {
                 let mut rows = stmt
                     .query(rusqlite::params_from_iter(params.iter()))
                     .map_err(map)?;
-                while let Some(row) = rows.next().map_err(map)? {
+                while seen < max
+                    && let Some(row) = rows.next().map_err(map)?
+                {
+                    seen += 1;
                     f(&Row::sqlite(row))?;
                 }
                 Ok(())
@@ -170,12 +194,53 @@ impl Connection {
                 let map = |e| crate::postgres::map_error(e, sql);
                 let mut rows = pg.client.query_raw(&stmt, params.iter()).map_err(map)?;
                 while let Some(row) = rows.next().map_err(map)? {
-                    f(&Row::postgres(&row))?;
+                    if seen < max {
+                        seen += 1;
+                        f(&Row::postgres(&row))?;
+                    }
                 }
                 Ok(())
             })(),
         };
         result.map_err(|e| self.note(e))
+    }
+
+    /// Runs an INSERT; with `returning_key`, answers the new primary key
+    /// (SQLite's `last_insert_rowid()`, PostgreSQL's `RETURNING` column).
+    pub(crate) fn insert(
+        &self,
+        sql: &str,
+        params: &[Value],
+        returning_key: bool,
+    ) -> Result<Option<Value>> {
+        match self.dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                let mut backend = self.backend()?;
+                let result = match &mut *backend {
+                    Backend::Sqlite(conn) => conn
+                        .prepare_cached(sql)
+                        .and_then(|mut stmt| {
+                            stmt.execute(rusqlite::params_from_iter(params.iter()))
+                        })
+                        .map(|_| returning_key.then(|| Value::I64(conn.last_insert_rowid())))
+                        .map_err(|e| crate::sqlite::map_error(e, sql)),
+                    #[cfg(feature = "postgres")]
+                    Backend::Postgres(_) => Err(Error::query(
+                        "a SQLite statement reached a PostgreSQL connection",
+                    )),
+                };
+                result.map_err(|e| self.note(e))
+            }
+            _ => {
+                let mut key = None;
+                self.query(sql, params, |row| {
+                    key = Some(row.value(0)?);
+                    Ok(())
+                })?;
+                Ok(key.filter(|_| returning_key))
+            }
+        }
     }
 
     /// Runs one or more statements without parameters (DDL).

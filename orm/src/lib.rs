@@ -24,7 +24,7 @@ pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
 pub use model::{
     Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
-    RelationKind, Validator,
+    RelationKind, StatementCache, Validator,
 };
 pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};
 pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField};
@@ -45,14 +45,16 @@ pub mod prelude {
 /// Items the derive macros use; not part of the stable API.
 #[doc(hidden)]
 pub mod __private {
-    use crate::{Error, FromValue, ModelMeta, Result, Row, Value};
+    use crate::{Error, FieldType, FromValue, ModelMeta, Result, Row, Value};
 
     /// Reads field `field` of `model` from column `idx`.
-    pub fn field<T: FromValue>(row: &Row<'_>, idx: usize, model: &str, field: &str) -> Result<T> {
-        convert(row.value(idx)?, model, field)
+    #[inline]
+    pub fn field<T: FieldType>(row: &Row<'_>, idx: usize, model: &str, field: &str) -> Result<T> {
+        convert(row.value_for(idx, T::KIND)?, model, field)
     }
 
     /// Converts a value for field `field` of `model`.
+    #[inline]
     pub fn convert<T: FromValue>(value: Value, model: &str, field: &str) -> Result<T> {
         T::from_value(value).map_err(|e| Error::InvalidValue {
             field: format!("{model}.{field}"),

@@ -200,6 +200,54 @@ pub struct ModelMeta {
     /// Decodes a model from a row starting at a column, boxed (used for
     /// `select_related` and `prefetch_related`).
     pub decode: fn(&Row<'_>, usize) -> Result<Box<dyn Any + Send>>,
+    /// The model's single-row statements, built once per dialect.
+    pub statements: StatementCache,
+}
+
+/// The statements every model runs most (insert, update, fetch and delete
+/// by primary key), built on first use per dialect and kept for the life of
+/// the program: no lock and no hashing on the hot path.
+#[derive(Debug)]
+pub struct StatementCache {
+    slots: [std::sync::OnceLock<String>; 10],
+}
+
+impl StatementCache {
+    /// An empty cache (the derive puts one in every model's metadata).
+    pub const fn new() -> Self {
+        StatementCache {
+            slots: [const { std::sync::OnceLock::new() }; 10],
+        }
+    }
+
+    pub(crate) fn get(
+        &self,
+        shape: Statement,
+        dialect: crate::Dialect,
+        build: impl FnOnce() -> String,
+    ) -> &str {
+        let column = match dialect {
+            crate::Dialect::Sqlite => 0,
+            crate::Dialect::Postgres => 1,
+        };
+        self.slots[shape as usize * 2 + column].get_or_init(build)
+    }
+}
+
+impl Default for StatementCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The statement shapes a [`StatementCache`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Statement {
+    Insert = 0,
+    InsertPk = 1,
+    Update = 2,
+    ByPk = 3,
+    Delete = 4,
 }
 
 impl ModelMeta {
@@ -286,23 +334,29 @@ pub trait Model: Clone + Send + Sized + 'static {
 
     /// Checks every field's options and the custom validators.
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let meta = Self::meta();
-        let mut errors = ValidationErrors::new();
-        let values = self.to_values();
-        for (field, value) in meta.fields.iter().zip(&values) {
-            if field.auto && is_unset(value) {
-                continue;
-            }
-            field.validate_value(value, &mut errors);
-        }
-        self.clean(&mut errors);
-        errors.into_result()
+        validate_values(self, &self.to_values())
     }
 
     /// A query set over every row of this model.
     fn objects() -> QuerySet<Self> {
         QuerySet::new()
     }
+}
+
+/// Validates `model` whose values (from `to_values`) are `values`.
+pub(crate) fn validate_values<M: Model>(
+    model: &M,
+    values: &[Value],
+) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    for (field, value) in M::meta().fields.iter().zip(values) {
+        if field.auto && is_unset(value) {
+            continue;
+        }
+        field.validate_value(value, &mut errors);
+    }
+    model.clean(&mut errors);
+    errors.into_result()
 }
 
 /// Whether a primary key value means "not saved yet" (`0`, or `NULL`).

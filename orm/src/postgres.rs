@@ -148,6 +148,38 @@ pub(crate) fn value_at(row: &postgres::Row, idx: usize) -> Result<Value> {
     })
 }
 
+/// Column `idx` read as the Rust type of `kind` directly (no per-row look
+/// at the column type), falling back to [`value_at`] when the column holds
+/// another type.
+#[inline]
+pub(crate) fn value_as(
+    row: &postgres::Row,
+    idx: usize,
+    kind: crate::value::FieldKind,
+) -> Result<Value> {
+    use crate::value::FieldKind as K;
+    macro_rules! typed {
+        ($t:ty, $variant:expr) => {
+            if let Ok(v) = row.try_get::<_, Option<$t>>(idx) {
+                return Ok(v.map_or(Value::Null, $variant));
+            }
+        };
+    }
+    match kind {
+        K::Bool => typed!(bool, Value::Bool),
+        K::I32 => typed!(i32, Value::I32),
+        K::I64 => typed!(i64, Value::I64),
+        K::F64 => typed!(f64, Value::F64),
+        K::Text => typed!(String, Value::Text),
+        K::Bytes => typed!(Vec<u8>, Value::Bytes),
+        K::Date => typed!(NaiveDate, Value::Date),
+        K::DateTime => typed!(DateTime<Utc>, Value::DateTime),
+        K::Uuid => typed!(uuid::Uuid, Value::Uuid),
+        K::Json => typed!(serde_json::Value, Value::Json),
+    }
+    value_at(row, idx)
+}
+
 pub(crate) fn is_lost(error: &postgres::Error) -> bool {
     if error.is_closed() {
         return true;

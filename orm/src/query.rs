@@ -1,7 +1,6 @@
 //! Query sets: lazy, chainable queries over a model, compiled to one SQL
 //! statement with every value bound and every identifier quoted.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -420,25 +419,6 @@ impl Resolver {
         }
         Ok(())
     }
-}
-
-type SqlCache = std::sync::Mutex<HashMap<(usize, Dialect, &'static str), Arc<str>>>;
-
-fn sql_cache() -> &'static SqlCache {
-    static CACHE: std::sync::OnceLock<SqlCache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// SQL text built once per model, dialect and statement shape.
-pub(crate) fn cached_sql(
-    meta: &'static ModelMeta,
-    dialect: Dialect,
-    shape: &'static str,
-    build: impl FnOnce() -> String,
-) -> Arc<str> {
-    let key = (meta as *const ModelMeta as usize, dialect, shape);
-    let mut cache = sql_cache().lock().unwrap_or_else(|p| p.into_inner());
-    cache.entry(key).or_insert_with(|| build().into()).clone()
 }
 
 /// Whether a filter value holds a NUL character, which SQLite's LIKE stops

@@ -88,6 +88,7 @@ impl<T: Model> ToValue for ForeignKey<T> {
 }
 
 impl<T: Model> FromValue for ForeignKey<T> {
+    #[inline]
     fn from_value(value: Value) -> Result<Self, ValueError> {
         Ok(ForeignKey {
             id: T::Pk::from_value(value)?,
@@ -177,7 +178,10 @@ fn downcast<T: 'static>(b: Box<dyn Any + Send>) -> Result<T> {
 impl<T: Model> RelatedField for ForeignKey<T> {
     fn set_related(&mut self, related: Related) -> Result<()> {
         if let Related::One(Some(obj)) = related {
-            self.cached = Some(Box::new(downcast::<T>(obj)?));
+            let obj = obj
+                .downcast::<T>()
+                .map_err(|_| Error::query("a related object of the wrong model was loaded"))?;
+            self.cached = Some(obj);
         }
         Ok(())
     }

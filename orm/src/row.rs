@@ -25,6 +25,7 @@ impl std::fmt::Debug for Row<'_> {
 
 impl<'r> Row<'r> {
     #[cfg(feature = "sqlite")]
+    #[inline]
     pub(crate) fn sqlite(row: &'r rusqlite::Row<'r>) -> Self {
         Row {
             inner: RowRef::Sqlite(row),
@@ -32,6 +33,7 @@ impl<'r> Row<'r> {
     }
 
     #[cfg(feature = "postgres")]
+    #[inline]
     pub(crate) fn postgres(row: &'r postgres::Row) -> Self {
         Row {
             inner: RowRef::Postgres(row),
@@ -62,6 +64,7 @@ impl<'r> Row<'r> {
     }
 
     /// Column `idx` as the value the database holds.
+    #[inline]
     pub fn value(&self, idx: usize) -> Result<Value> {
         match &self.inner {
             #[cfg(feature = "sqlite")]
@@ -72,6 +75,20 @@ impl<'r> Row<'r> {
                 .get(idx)
                 .cloned()
                 .ok_or_else(|| Error::query(format!("no column {idx} in the row"))),
+        }
+    }
+
+    /// Column `idx` for a field of `kind` (faster on PostgreSQL, where the
+    /// driver then decodes straight into the field's type).
+    #[inline]
+    pub fn value_for(&self, idx: usize, kind: crate::value::FieldKind) -> Result<Value> {
+        match &self.inner {
+            #[cfg(feature = "postgres")]
+            RowRef::Postgres(row) => crate::postgres::value_as(row, idx, kind),
+            _ => {
+                let _ = kind;
+                self.value(idx)
+            }
         }
     }
 

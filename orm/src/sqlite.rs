@@ -24,6 +24,7 @@ pub(crate) fn open(path: &str) -> Result<rusqlite::Connection> {
 }
 
 impl rusqlite::ToSql for Value {
+    #[inline]
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         use rusqlite::types::Value as V;
         Ok(match self {
@@ -44,6 +45,7 @@ impl rusqlite::ToSql for Value {
     }
 }
 
+#[inline]
 pub(crate) fn value_at(row: &rusqlite::Row<'_>, idx: usize) -> Result<Value> {
     let value = row
         .get_ref(idx)

@@ -264,6 +264,7 @@ impl<T: ToValue> ToValue for Option<T> {
 }
 
 impl<T: FromValue> FromValue for Option<T> {
+    #[inline]
     fn from_value(value: Value) -> Result<Self, ValueError> {
         match value {
             Value::Null => Ok(None),
@@ -280,11 +281,13 @@ impl<T: FieldType> FieldType for Option<T> {
 macro_rules! simple {
     ($ty:ty, $kind:ident, $variant:ident, $expected:literal, |$v:ident| { $($arm:pat => $conv:expr),* $(,)? }) => {
         impl ToValue for $ty {
+            #[inline]
             fn to_value(&self) -> Value {
                 Value::$variant(self.clone())
             }
         }
         impl FromValue for $ty {
+            #[inline]
             fn from_value($v: Value) -> Result<Self, ValueError> {
                 match $v {
                     Value::$variant(x) => Ok(x),

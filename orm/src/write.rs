@@ -5,12 +5,17 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::expr::Q;
 use crate::model::{Model, ModelMeta, is_unset};
-use crate::query::{QuerySet, Sql, cached_sql};
+use crate::model::{Statement, validate_values};
+use crate::query::{QuerySet, Sql};
 use crate::value::{ToValue, Value};
 
-fn insert_sql(meta: &'static ModelMeta, dialect: Dialect, with_pk: bool) -> std::sync::Arc<str> {
-    let shape = if with_pk { "insert_pk" } else { "insert" };
-    cached_sql(meta, dialect, shape, || {
+fn insert_sql(meta: &'static ModelMeta, dialect: Dialect, with_pk: bool) -> &'static str {
+    let shape = if with_pk {
+        Statement::InsertPk
+    } else {
+        Statement::Insert
+    };
+    meta.statements.get(shape, dialect, || {
         let mut sql = Sql::new(dialect);
         sql.push("INSERT INTO ");
         sql.ident(meta.table);
@@ -34,14 +39,19 @@ fn insert_sql(meta: &'static ModelMeta, dialect: Dialect, with_pk: bool) -> std:
             }
             dialect.placeholder_into(&mut sql.text, n + 1);
         }
-        sql.push(") RETURNING ");
-        sql.ident(meta.pk_field().column);
+        sql.push(")");
+        // SQLite reads the new key with last_insert_rowid(), which costs no
+        // extra row step; PostgreSQL returns it.
+        if dialect == Dialect::Postgres {
+            sql.push(" RETURNING ");
+            sql.ident(meta.pk_field().column);
+        }
         sql.text
     })
 }
 
-fn update_sql(meta: &'static ModelMeta, dialect: Dialect) -> std::sync::Arc<str> {
-    cached_sql(meta, dialect, "update", || {
+fn update_sql(meta: &'static ModelMeta, dialect: Dialect) -> &'static str {
+    meta.statements.get(Statement::Update, dialect, || {
         let mut sql = Sql::new(dialect);
         sql.push("UPDATE ");
         sql.ident(meta.table);
@@ -67,8 +77,8 @@ fn update_sql(meta: &'static ModelMeta, dialect: Dialect) -> std::sync::Arc<str>
     })
 }
 
-pub(crate) fn by_pk_sql(meta: &'static ModelMeta, dialect: Dialect) -> std::sync::Arc<str> {
-    cached_sql(meta, dialect, "by_pk", || {
+pub(crate) fn by_pk_sql(meta: &'static ModelMeta, dialect: Dialect) -> &'static str {
+    meta.statements.get(Statement::ByPk, dialect, || {
         let mut sql = Sql::new(dialect);
         sql.push("SELECT ");
         crate::query::select_columns(&mut sql, "t0", meta);
@@ -82,26 +92,14 @@ pub(crate) fn by_pk_sql(meta: &'static ModelMeta, dialect: Dialect) -> std::sync
     })
 }
 
-fn insert<M: Model>(conn: &Connection, model: &mut M, values: Vec<Value>) -> Result<()> {
+fn insert<M: Model>(conn: &Connection, model: &mut M, mut values: Vec<Value>) -> Result<()> {
     let meta = M::meta();
     let auto = meta.pk_field().auto && is_unset(&values[meta.pk]);
     let sql = insert_sql(meta, conn.dialect(), !auto);
-    let params: Vec<Value> = if auto {
-        values
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| *i != meta.pk)
-            .map(|(_, v)| v)
-            .collect()
-    } else {
-        values
-    };
-    let mut pk = None;
-    conn.query(&sql, &params, |row| {
-        pk = Some(row.value(0)?);
-        Ok(())
-    })?;
-    if let Some(pk) = pk {
+    if auto {
+        values.remove(meta.pk);
+    }
+    if let Some(pk) = conn.insert(sql, &values, auto)? {
         model.set_value(meta.pk_field().name, pk)?;
     }
     Ok(())
@@ -110,17 +108,17 @@ fn insert<M: Model>(conn: &Connection, model: &mut M, values: Vec<Value>) -> Res
 /// Inserts (when the primary key is unset or the row is missing) or updates.
 pub(crate) fn save<M: Model>(conn: &Connection, model: &mut M) -> Result<()> {
     let meta = M::meta();
-    model.validate().map_err(|errors| Error::Validation {
+    let mut values = model.to_values();
+    validate_values(model, &values).map_err(|errors| Error::Validation {
         model: meta.name,
         errors,
     })?;
-    let mut values = model.to_values();
     if is_unset(&values[meta.pk]) && meta.pk_field().auto {
         return insert(conn, model, values);
     }
     let pk = values.remove(meta.pk);
     values.push(pk);
-    let changed = conn.execute(&update_sql(meta, conn.dialect()), &values)?;
+    let changed = conn.execute(update_sql(meta, conn.dialect()), &values)?;
     if changed == 0 {
         let pk = values.pop().unwrap_or(Value::Null);
         values.insert(meta.pk, pk);
@@ -142,7 +140,7 @@ pub trait ModelExt: Model {
     /// whether a row was deleted.
     fn delete(&self, exec: &impl Executor) -> Result<bool> {
         let meta = Self::meta();
-        let sql = cached_sql(meta, exec.dialect(), "delete", || {
+        let sql = meta.statements.get(Statement::Delete, exec.dialect(), || {
             let mut sql = Sql::new(exec.dialect());
             sql.push("DELETE FROM ");
             sql.ident(meta.table);
@@ -153,7 +151,7 @@ pub trait ModelExt: Model {
             sql.text
         });
         let pk = self.pk().to_value();
-        Ok(exec.with_connection(|conn| conn.execute(&sql, &[pk]))? > 0)
+        Ok(exec.with_connection(|conn| conn.execute(sql, &[pk]))? > 0)
     }
 
     /// The row with primary key `pk` (one cached statement; `NotFound` when missing).
@@ -163,7 +161,7 @@ pub trait ModelExt: Model {
         let pk = pk.into().to_value();
         let mut found = None;
         exec.with_connection(|conn| {
-            conn.query(&sql, std::slice::from_ref(&pk), |row| {
+            conn.query_first(sql, std::slice::from_ref(&pk), |row| {
                 found = Some(Self::from_row(row, 0)?);
                 Ok(())
             })
@@ -294,6 +292,7 @@ impl<M: Model> QuerySet<M> {
                     let values = model.to_values();
                     insert(tx, model, values)?;
                 }
+                // Validated above, before the transaction opened.
                 Ok(())
             })
         })?;

@@ -539,6 +539,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 pk: #pk_index,
                 many_to_many: &__M2M,
                 decode: __decode,
+                statements: __t::StatementCache::new(),
             };
 
             fn __decode(row: &__t::Row<'_>, offset: usize) -> __t::Result<::std::boxed::Box<dyn ::core::any::Any + Send>> {

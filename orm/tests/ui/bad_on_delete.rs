@@ -1,0 +1,15 @@
+use tack_orm::{ForeignKey, Model};
+
+#[derive(Model, Clone)]
+struct Author {
+    id: i64,
+}
+
+#[derive(Model, Clone)]
+struct Note {
+    id: i64,
+    #[tack(on_delete = "explode")]
+    author: ForeignKey<Author>,
+}
+
+fn main() {}

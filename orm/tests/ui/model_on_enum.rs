@@ -1,0 +1,8 @@
+use tack_orm::Model;
+
+#[derive(Model, Clone)]
+enum Note {
+    A,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use tack_orm::Model;
+
+#[derive(Model, Clone)]
+struct Note {
+    title: String,
+}
+
+fn main() {}
