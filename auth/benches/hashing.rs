@@ -9,13 +9,25 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use tack_auth::token::{MemoryTokenStore, TokenRecord, TokenStore, verify_token};
 use tack_auth::{ApiToken, PasswordHasher};
 
-fn time(runs: u32, mut f: impl FnMut()) -> Duration {
-    f(); // warm up
-    let start = Instant::now();
+/// Average time of `baseline` and `ours`, run alternately so that load
+/// from other processes hits both alike.
+fn time_pair(
+    runs: u32,
+    mut baseline: impl FnMut(),
+    mut ours: impl FnMut(),
+) -> (Duration, Duration) {
+    baseline();
+    ours();
+    let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..runs {
-        f();
+        let start = Instant::now();
+        baseline();
+        a += start.elapsed();
+        let start = Instant::now();
+        ours();
+        b += start.elapsed();
     }
-    start.elapsed() / runs
+    (a / runs, b / runs)
 }
 
 fn report(what: &str, baseline: Duration, ours: Duration) {
@@ -33,19 +45,21 @@ fn main() {
     let raw = argon2::Argon2::default();
     let parsed = PasswordHash::new(&phc).unwrap();
     let runs = 30;
-    let baseline = time(runs, || {
-        black_box(raw.verify_password(b"correct horse battery staple", &parsed)).unwrap();
-    });
-    let ours = time(runs, || {
-        assert!(black_box(hasher.verify("correct horse battery staple", &phc)).is_verified());
-    });
+    let (baseline, ours) = time_pair(
+        runs,
+        || black_box(raw.verify_password(b"correct horse battery staple", &parsed)).unwrap(),
+        || assert!(black_box(hasher.verify("correct horse battery staple", &phc)).is_verified()),
+    );
     report("verify a password (OWASP Argon2id)", baseline, ours);
-    let baseline = time(runs, || {
-        black_box(raw.hash_password(b"pw").unwrap());
-    });
-    let ours = time(runs, || {
-        black_box(hasher.hash("pw").unwrap());
-    });
+    let (baseline, ours) = time_pair(
+        runs,
+        || {
+            black_box(raw.hash_password(b"pw").unwrap());
+        },
+        || {
+            black_box(hasher.hash("pw").unwrap());
+        },
+    );
     report("hash a password", baseline, ours);
 
     // An API token: one SHA-256 plus a map lookup, against the bare digest.
@@ -54,12 +68,17 @@ fn main() {
     futures_executor::block_on(store.insert(TokenRecord::new("1", "bench", &token))).unwrap();
     let now = SystemTime::now();
     let runs = 100_000;
-    let baseline = time(runs, || {
-        black_box(tack_auth::token::TokenDigest::of(black_box(token.expose())));
-    });
-    let ours = time(runs, || {
-        black_box(futures_executor::block_on(verify_token(&store, token.expose(), now)).unwrap())
+    let (baseline, ours) = time_pair(
+        runs,
+        || {
+            black_box(tack_auth::token::TokenDigest::of(black_box(token.expose())));
+        },
+        || {
+            black_box(
+                futures_executor::block_on(verify_token(&store, token.expose(), now)).unwrap(),
+            )
             .unwrap();
-    });
+        },
+    );
     report("verify an API token (SHA-256 + lookup)", baseline, ours);
 }

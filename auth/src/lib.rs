@@ -23,7 +23,7 @@ pub use login::{
     Auth, SESSION_AUTH_HASH, SESSION_USER_ID, login, logout, update_session_auth_hash,
 };
 pub use password::{Password, PasswordHasher, Verification};
-pub use redirect::safe_redirect_target;
+pub use redirect::{redirect_after_login, safe_redirect_target};
 pub use reset::PasswordResetTokens;
 pub use throttle::{LoginThrottle, MemoryThrottle};
 pub use token::{ApiToken, MemoryTokenStore, TokenStore};

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use subtle::ConstantTimeEq;
 use tack_sessions::Session;
 use tack_sessions::signing::SecretKey;
 
@@ -26,17 +27,24 @@ pub const SESSION_AUTH_HASH: &str = "_auth_user_hash";
 /// Signs `user` in on `session`: gives the session a new id (so an id
 /// planted before sign-in is worthless), and stores the user's id and
 /// [`AuthUser::session_auth_hash`]. A session that belonged to another
-/// user is emptied first.
+/// user (or to this user before a password change) is emptied first;
+/// otherwise its values are kept.
 pub fn login<U: AuthUser>(session: &Session, user: &U, key: &SecretKey) -> Result<(), Error> {
     let id = user.id();
+    let hash = user.session_auth_hash(key);
     let previous: Option<String> = session.get(SESSION_USER_ID).ok().flatten();
-    if previous.is_some_and(|previous| previous != id) {
+    let previous_hash: Option<String> = session.get(SESSION_AUTH_HASH).ok().flatten();
+    // Another user's session, or this user's from before a password
+    // change, keeps nothing.
+    let same_user = previous.as_deref() == Some(id.as_str())
+        && previous_hash.is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(hash.as_bytes())));
+    if previous.is_some() && !same_user {
         session.flush();
     } else {
         session.cycle_id();
     }
     session.insert(SESSION_USER_ID, &id)?;
-    session.insert(SESSION_AUTH_HASH, user.session_auth_hash(key))?;
+    session.insert(SESSION_AUTH_HASH, hash)?;
     Ok(())
 }
 
@@ -336,5 +344,46 @@ impl<B: AuthBackend> Auth<B> {
             .ok_or(Error::InvalidResetToken {
                 reason: "unknown user",
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::User;
+    use crate::create::NewUser;
+
+    fn user(id: &str, hash: &str) -> User {
+        NewUser::with_hash("u", "", hash.to_owned()).into_user(id.to_owned())
+    }
+
+    #[test]
+    fn login_keeps_values_only_for_the_same_user_and_password() {
+        let key = SecretKey::from("key");
+        let session = Session::new();
+        session.insert("cart", 3).unwrap();
+        login(&session, &user("1", "$h1"), &key).unwrap();
+        assert_eq!(
+            session.get::<i32>("cart").unwrap(),
+            Some(3),
+            "anonymous cart kept"
+        );
+        login(&session, &user("1", "$h1"), &key).unwrap();
+        assert_eq!(session.get::<i32>("cart").unwrap(), Some(3), "same user");
+        login(&session, &user("1", "$h2"), &key).unwrap();
+        assert_eq!(
+            session.get::<i32>("cart").unwrap(),
+            None,
+            "password changed"
+        );
+        session.insert("cart", 4).unwrap();
+        login(&session, &user("2", "$h2"), &key).unwrap();
+        assert_eq!(session.get::<i32>("cart").unwrap(), None, "another user");
+        assert_eq!(
+            session.get::<String>(SESSION_USER_ID).unwrap().as_deref(),
+            Some("2")
+        );
+        logout(&session);
+        assert!(session.is_empty());
     }
 }

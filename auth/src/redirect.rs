@@ -78,3 +78,22 @@ fn is_safe(url: &str, allowed_hosts: &[&str], raw: bool) -> bool {
         .iter()
         .any(|host| !host.is_empty() && authority.eq_ignore_ascii_case(host))
 }
+
+/// Where to go after signing in: `next` when [`safe_redirect_target`]
+/// accepts it, else `default` (Django's `LOGIN_REDIRECT_URL`).
+///
+/// ```
+/// use tack_auth::redirect_after_login;
+///
+/// assert_eq!(redirect_after_login(Some("/articles/"), &[], "/"), "/articles/");
+/// assert_eq!(redirect_after_login(Some("https://evil.example/"), &[], "/"), "/");
+/// assert_eq!(redirect_after_login(None, &[], "/"), "/");
+/// ```
+pub fn redirect_after_login<'a>(
+    next: Option<&'a str>,
+    allowed_hosts: &[&str],
+    default: &'a str,
+) -> &'a str {
+    next.and_then(|next| safe_redirect_target(next, allowed_hosts))
+        .unwrap_or(default)
+}
