@@ -7,6 +7,7 @@ pub mod guard;
 mod layer;
 mod login;
 pub mod password;
+mod permission;
 mod redirect;
 pub mod reset;
 pub mod throttle;
@@ -23,6 +24,7 @@ pub use login::{
     Auth, SESSION_AUTH_HASH, SESSION_USER_ID, login, logout, update_session_auth_hash,
 };
 pub use password::{Password, PasswordHasher, Verification};
+pub use permission::{DEFAULT_ACTIONS, Permission};
 pub use redirect::{redirect_after_login, safe_redirect_target};
 pub use reset::PasswordResetTokens;
 pub use throttle::{LoginThrottle, MemoryThrottle};
