@@ -27,7 +27,8 @@ use crate::{Auth, Error};
 /// session names a user or a bearer token is sent. Reading the session
 /// marks it accessed, so responses vary on `Cookie`, as in Django.
 ///
-/// An unknown, revoked or expired bearer token answers 401 problem+json
+/// With a token store configured ([`Auth::with_tokens`]), an unknown,
+/// revoked or expired bearer token answers 401 problem+json
 /// with `WWW-Authenticate: Bearer error="invalid_token"`; a backend failure
 /// answers 503 problem+json.
 #[derive(Debug)]
@@ -120,7 +121,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
-        let token = bearer(request.headers());
+        // Without a token store, `Authorization: Bearer` belongs to someone else.
+        let token = if auth.accepts_tokens() {
+            bearer(request.headers())
+        } else {
+            None
+        };
         let session = request.extensions().get::<Session>().cloned();
         Box::pin(async move {
             let current = match current_user(&auth, token, session).await {

@@ -173,6 +173,12 @@ impl<B: AuthBackend> Auth<B> {
         self.map(|inner| inner.clock = Arc::new(clock))
     }
 
+    /// Whether a token store is configured (so the layer reads
+    /// `Authorization: Bearer`).
+    pub fn accepts_tokens(&self) -> bool {
+        self.inner.tokens.is_some()
+    }
+
     /// The backend.
     pub fn backend(&self) -> &B {
         &self.inner.backend

@@ -87,3 +87,20 @@ async fn bad_tokens_are_refused_and_other_schemes_ignored() {
     assert_eq!(inactive.status(), 401);
     assert_eq!(auth.tokens_of(&ada).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn without_a_token_store_bearer_headers_are_left_alone() {
+    let backend = backend();
+    backend.add_user("ada", PASSWORD).unwrap();
+    let auth = tack_auth::Auth::new(backend, tack_sessions::SecretKey::generate())
+        .with_hasher(common::hasher());
+    assert!(!auth.accepts_tokens());
+    let client = TestClient::new(app(auth));
+    let response = client
+        .get("/me")
+        .header("authorization", "Bearer for-another-layer")
+        .send()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text(), "anonymous");
+}
