@@ -1,3 +1,15 @@
-//! Tack's CRUD controller.
-//!
-//! Work in progress: this crate is being built (see the project issues).
+#![doc = include_str!("../README.md")]
+
+mod crud;
+mod doc;
+mod error;
+mod json;
+mod permission;
+mod query;
+mod related;
+mod service;
+
+pub use crud::{AfterHook, BeforeHook, Crud, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE};
+pub use error::Error;
+pub use permission::{Action, AllowAll, Permission, ReadOnly};
+pub use service::ResponseFuture;
