@@ -1,15 +1,22 @@
 //! The newsroom's router: pages, static files and error pages.
 
+use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use http::Request;
 use http::StatusCode;
 use tack_http::Problem;
-use tack_http::{IntoResponse, Response};
+use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
 use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get};
-use tack_templates::{Templates, context};
+use tack_security::{AllowedHostsLayer, CsrfLayer, CsrfToken, SecurityHeadersLayer};
+use tack_sessions::{DbStore, Messages, SessionLayer};
+use tack_templates::minijinja::value::{Object, ObjectRepr};
+use tack_templates::{Serde, Templates, Value, context};
 use tack_ws::{Connection, Consumer, Groups, PostgresLayer, WebSocketEndpoint, WsConfig};
+use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
 
 use crate::Settings;
 use crate::pages;
@@ -32,6 +39,21 @@ pub struct Newsroom {
     pub debug: bool,
 }
 
+/// `{{ csrf_token }}`: masked only when a template prints it, so pages
+/// without a form neither create a CSRF secret nor write the session.
+#[derive(Debug)]
+struct LazyCsrfToken(CsrfToken);
+
+impl Object for LazyCsrfToken {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.masked())
+    }
+}
+
 /// The templates shipped inside the binary.
 const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
@@ -46,7 +68,7 @@ impl Newsroom {
     /// reverses through `urls` once the router has filled it in.
     pub fn new(
         settings: &Settings,
-        db: Database,
+        db: AsyncDatabase,
         urls: Arc<OnceLock<Urls>>,
     ) -> Result<Self, StartError> {
         let mut builder = Templates::builder();
@@ -65,6 +87,15 @@ impl Newsroom {
                 let urls = urls.get().ok_or("the URL table is not built yet")?;
                 urls.reverse(name, &params).map_err(|e| e.to_string())
             })
+            .context_processor("csrf_token", |request| {
+                let token = request.extensions().get::<CsrfToken>()?.clone();
+                Some(Value::from_object(LazyCsrfToken(token)))
+            })
+            .context_processor("messages", |request| {
+                // Reading the messages marks them shown, as Django's do.
+                let messages = request.extensions().get::<Messages>()?.take().ok()?;
+                Some(Value::from(Serde(messages)))
+            })
             .build()?;
         // Across several app servers on PostgreSQL, LISTEN/NOTIFY carries each
         // broadcast to every server; a single SQLite process keeps it in memory.
@@ -78,7 +109,7 @@ impl Newsroom {
         };
         Ok(Newsroom {
             groups,
-            db: AsyncDatabase::new(db, DATABASE_THREADS),
+            db,
             templates,
             debug: settings.debug,
         })
@@ -183,14 +214,21 @@ pub enum StartError {
     /// The websocket channel layer could not start.
     #[error("live comments: {0}")]
     Websocket(#[from] tack_ws::Error),
+    /// The session table could not be created.
+    #[error("sessions: {0}")]
+    Sessions(tack_sessions::Error),
 }
 
 /// Worker threads that run database queries off the async executor.
 const DATABASE_THREADS: usize = 4;
 
+/// The newsroom as one service: what `serve` runs and tests drive.
+pub type App = BoxCloneSyncService<Request<Body>, Response, Infallible>;
+
 /// Opens the database of `settings` (creating and seeding it on first run)
-/// and builds the newsroom's whole HTTP service.
-pub fn app(settings: &Settings) -> Result<Router, StartError> {
+/// and builds the newsroom's whole HTTP service. Blocking: call it before
+/// starting the async runtime, or from `spawn_blocking`.
+pub fn app(settings: &Settings) -> Result<App, StartError> {
     let db = crate::db::open(&settings.database_url).map_err(|source| StartError::Database {
         url: settings.database_url.clone(),
         source,
@@ -198,8 +236,12 @@ pub fn app(settings: &Settings) -> Result<Router, StartError> {
     app_with_database(settings, db)
 }
 
-/// The newsroom's HTTP service on an open database.
-pub fn app_with_database(settings: &Settings, db: Database) -> Result<Router, StartError> {
+/// The newsroom's HTTP service on an open database: the router inside the
+/// security stack (allowed hosts, security headers, sessions, CSRF).
+pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, StartError> {
+    let db = AsyncDatabase::new(db, DATABASE_THREADS);
+    let sessions = DbStore::new(db.clone());
+    sessions.create_table().map_err(StartError::Sessions)?;
     let urls = Arc::new(OnceLock::new());
     let state = Arc::new(Newsroom::new(settings, db, urls.clone())?);
     let pages = state.clone();
@@ -208,5 +250,42 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<Router, St
         .error_page(move |page| pages.error_page(page));
     // Set once, here, before the router serves anything.
     let _ = urls.set(router.urls());
-    Ok(router)
+    let layers = SecurityStack::new(settings);
+    let service = ServiceBuilder::new()
+        .layer(layers.hosts)
+        .layer(layers.headers)
+        .layer(SessionLayer::new(sessions).with_secure(layers.secure_cookies))
+        .layer(layers.csrf)
+        .service(router);
+    Ok(BoxCloneSyncService::new(service))
+}
+
+/// The security layers as the settings configure them; `check --deploy`
+/// inspects the same values.
+pub struct SecurityStack {
+    /// Answers 400 to hosts not in `NEWSROOM_ALLOWED_HOSTS`.
+    pub hosts: AllowedHostsLayer,
+    /// nosniff, frame denial, referrer and opener policies.
+    pub headers: SecurityHeadersLayer,
+    /// CSRF protection for forms and session-authenticated API calls.
+    pub csrf: CsrfLayer,
+    /// Whether the session and CSRF cookies are `Secure` (off only in debug).
+    pub secure_cookies: bool,
+}
+
+impl SecurityStack {
+    /// The layers for `settings`.
+    pub fn new(settings: &Settings) -> Self {
+        let secure_cookies = !settings.debug;
+        SecurityStack {
+            hosts: AllowedHostsLayer::new(settings.allowed_hosts.iter().cloned())
+                .with_debug(settings.debug),
+            headers: SecurityHeadersLayer::new(),
+            csrf: CsrfLayer::new()
+                .with_secure_cookie(secure_cookies)
+                .with_bearer_exempt(true)
+                .with_debug(settings.debug),
+            secure_cookies,
+        }
+    }
 }

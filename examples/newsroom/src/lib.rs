@@ -4,10 +4,11 @@
 //! build the same [`app`] and drive it in process or over a socket.
 
 pub mod app;
+pub mod checks;
 pub mod db;
 pub mod models;
 pub mod pages;
 pub mod settings;
 
-pub use app::{Newsroom, StartError, app, app_with_database};
+pub use app::{App, Newsroom, StartError, app, app_with_database};
 pub use settings::Settings;

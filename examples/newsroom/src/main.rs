@@ -2,12 +2,20 @@
 
 use std::process::ExitCode;
 
+use http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use newsroom::{Settings, app};
+use newsroom::{Settings, app, checks};
+use tack_http::Body;
+use tower::ServiceExt;
 
-const USAGE: &str = "usage: newsroom [serve]
+const USAGE: &str = "usage: newsroom [COMMAND]
+
+Commands:
+  serve            serve the site (the default)
+  check [--deploy] run the system checks; --deploy adds the deployment checks
 
 Settings come from the environment:
   NEWSROOM_ADDR        listen address (default 127.0.0.1:8000)
@@ -19,6 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("check") => check(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -34,9 +43,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// `check [--deploy]`: prints each warning with its fix.
+fn check(args: &[String]) -> Result<(), String> {
+    let deploy = match args {
+        [] => false,
+        [flag] if flag == "--deploy" => true,
+        _ => return Err(format!("check takes only --deploy, not {args:?}")),
+    };
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    // The app must start: settings, database, templates and layers.
+    app(&settings).map_err(|e| e.to_string())?;
+    let warnings = if deploy {
+        checks::deploy(&settings)
+    } else {
+        Vec::new()
+    };
+    for warning in &warnings {
+        println!("WARNING {}: {}", warning.id, warning.message);
+    }
+    match warnings.len() {
+        0 => println!("System check identified no issues."),
+        n => println!("System check identified {n} issue(s)."),
+    }
+    Ok(())
+}
+
 fn serve() -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    let router = app(&settings).map_err(|e| e.to_string())?;
+    if let Some(reason) = checks::refuse_to_serve(&settings) {
+        return Err(reason);
+    }
+    let service = app(&settings).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(settings.addr)
@@ -51,7 +88,11 @@ fn serve() -> Result<(), String> {
                     continue;
                 }
             };
-            let service = TowerToHyperService::new(router.clone());
+            let service = TowerToHyperService::new(
+                service
+                    .clone()
+                    .map_request(|request: Request<Incoming>| request.map(Body::new)),
+            );
             tokio::spawn(async move {
                 let _ = Builder::new(TokioExecutor::new())
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)

@@ -3,9 +3,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// The development default secret key: `serve` refuses it unless debug is on.
-pub const DEVELOPMENT_SECRET_KEY: &str = "newsroom-development-secret-key-do-not-use";
-
 /// Everything the newsroom reads from its environment.
 #[derive(Clone)]
 pub struct Settings {

@@ -6,6 +6,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use newsroom::{Settings, app};
+use tower::ServiceExt;
 
 /// Serves the newsroom on a loopback port until the test ends.
 async fn serve() -> (tack_test::db::TempSqlite, SocketAddr) {
@@ -22,7 +23,9 @@ async fn serve() -> (tack_test::db::TempSqlite, SocketAddr) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(router.clone());
+            let service = TowerToHyperService::new(router.clone().map_request(
+                |r: http::Request<hyper::body::Incoming>| r.map(tack_http::Body::new),
+            ));
             tokio::spawn(async move {
                 let _ = Builder::new(TokioExecutor::new())
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)

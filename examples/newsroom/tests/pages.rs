@@ -135,6 +135,7 @@ async fn serves_over_a_real_socket() {
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower::ServiceExt;
 
     let (_dir, settings) = settings();
     let router = app(&settings).unwrap();
@@ -142,7 +143,9 @@ async fn serves_over_a_real_socket() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(router.clone());
+            let service = TowerToHyperService::new(router.clone().map_request(
+                |r: http::Request<hyper::body::Incoming>| r.map(tack_http::Body::new),
+            ));
             tokio::spawn(async move {
                 let _ = Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(stream), service)
@@ -181,4 +184,22 @@ async fn runs_on_postgresql_too() {
     tokio::task::spawn_blocking(move || drop(client))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn security_stack_is_on() {
+    let (_dir, settings) = settings();
+    let client = TestClient::new(app(&settings).unwrap());
+    let page = client.get("/").send().await;
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    // A page without a form writes no session and sets no cookie.
+    assert_eq!(page.header("set-cookie"), None);
+
+    let foreign = client.get("/").header("host", "evil.example").send().await;
+    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
+
+    let forged = client.post("/").form(&[("a", "b")]).send().await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().contains("CSRF"), "{}", forged.text());
 }
