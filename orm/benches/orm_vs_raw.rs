@@ -83,15 +83,19 @@ fn time(f: &mut impl FnMut()) -> Duration {
     start.elapsed()
 }
 
-/// The best of `ROUNDS` runs of each, raw and ORM taking turns so that
-/// noise from other work on the machine falls on both.
-fn compare(mut raw: impl FnMut(), mut orm: impl FnMut()) -> (Duration, Duration) {
+/// Runs raw and ORM `ROUNDS` times each, taking turns so that noise from
+/// other work on the machine falls on both, and prints the best of each.
+/// `ORM_BENCH=WORDS` runs only the lines whose name contains WORDS.
+fn compare(backend: &str, what: &str, mut raw: impl FnMut(), mut orm: impl FnMut()) {
+    if std::env::var("ORM_BENCH").is_ok_and(|only| !what.contains(only.as_str())) {
+        return;
+    }
     let (mut best_raw, mut best_orm) = (Duration::MAX, Duration::MAX);
     for _ in 0..ROUNDS {
         best_raw = best_raw.min(time(&mut raw));
         best_orm = best_orm.min(time(&mut orm));
     }
-    (best_raw, best_orm)
+    line(backend, what, best_raw, best_orm);
 }
 
 fn line(backend: &str, what: &str, raw: Duration, orm: Duration) {
@@ -145,7 +149,9 @@ fn sqlite() {
     .unwrap();
     let ids = seed(&conn);
 
-    let (raw_all, orm_all) = compare(
+    compare(
+        "sqlite",
+        "10,000 rows into structs",
         || {
             let mut stmt = raw
                 .prepare_cached("SELECT id, title, body, views, score, author_id FROM bench_post")
@@ -164,49 +170,37 @@ fn sqlite() {
             black_box(rows);
         },
     );
-    line("sqlite", "10,000 rows into structs", raw_all, orm_all);
 
-    let (raw_pk, orm_pk) = compare(
-        || {
-            for id in &ids {
-                let mut stmt = raw
-                .prepare_cached("SELECT id, title, body, views, score, author_id FROM bench_post WHERE id = ?1")
+    let raw_by_pk = || {
+        for id in &ids {
+            let mut stmt = raw
+                .prepare_cached(
+                    "SELECT id, title, body, views, score, author_id FROM bench_post WHERE id = ?1",
+                )
                 .unwrap();
-                let row = stmt.query_row([id], raw_post).unwrap();
-                black_box(row);
-            }
-        },
-        || {
-            for id in &ids {
-                black_box(Post::find(&conn, *id).unwrap());
-            }
-        },
-    );
-    line("sqlite", "row by pk x10,000 (find)", raw_pk, orm_pk);
-    let (raw_pk, orm_get) = compare(
-        || {
-            for id in &ids {
-                let mut stmt = raw
-                    .prepare_cached("SELECT id, title, body, views, score, author_id FROM bench_post WHERE id = ?1")
-                    .unwrap();
-                black_box(stmt.query_row([id], raw_post).unwrap());
-            }
-        },
+            black_box(stmt.query_row([id], raw_post).unwrap());
+        }
+    };
+    compare("sqlite", "row by pk x10,000 (find)", &raw_by_pk, || {
+        for id in &ids {
+            black_box(Post::find(&conn, *id).unwrap());
+        }
+    });
+    compare(
+        "sqlite",
+        "row by pk x10,000 (objects().get)",
+        &raw_by_pk,
         || {
             for id in &ids {
                 black_box(Post::objects().get(&conn, Post::ID.eq(*id)).unwrap());
             }
         },
     );
-    line(
-        "sqlite",
-        "row by pk x10,000 (objects().get)",
-        raw_pk,
-        orm_get,
-    );
 
     let author = ids_author(&conn);
-    let (raw_insert, orm_insert) = compare(
+    compare(
+        "sqlite",
+        "10,000 inserts in one transaction",
         || {
             raw.execute_batch("DELETE FROM bench_post").unwrap();
             raw.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -234,14 +228,10 @@ fn sqlite() {
             .unwrap();
         },
     );
-    line(
-        "sqlite",
-        "10,000 inserts in one transaction",
-        raw_insert,
-        orm_insert,
-    );
 
-    let (raw_join, orm_join) = compare(
+    compare(
+        "sqlite",
+        "select_related, 10,000 rows",
         || {
             let mut stmt = raw
             .prepare_cached(
@@ -272,7 +262,6 @@ fn sqlite() {
             black_box(rows);
         },
     );
-    line("sqlite", "select_related, 10,000 rows", raw_join, orm_join);
 }
 
 fn ids_author(conn: &Connection) -> i64 {
@@ -310,7 +299,9 @@ fn postgres() {
     let all_stmt = raw
         .prepare("SELECT id, title, body, views, score, author_id FROM bench_post")
         .unwrap();
-    let (raw_all, orm_all) = compare(
+    compare(
+        "postgres",
+        "10,000 rows into structs",
         || {
             let rows: Vec<RawPost> = raw
                 .query(&all_stmt, &[])
@@ -325,12 +316,13 @@ fn postgres() {
             black_box(Post::objects().all(&conn).unwrap());
         },
     );
-    line("postgres", "10,000 rows into structs", raw_all, orm_all);
 
     let pk_stmt = raw
         .prepare("SELECT id, title, body, views, score, author_id FROM bench_post WHERE id = $1")
         .unwrap();
-    let (raw_pk, orm_pk) = compare(
+    compare(
+        "postgres",
+        "row by pk x10,000 (find)",
         || {
             for id in &ids {
                 black_box(decode(&raw.query_one(&pk_stmt, &[id]).unwrap()));
@@ -342,13 +334,14 @@ fn postgres() {
             }
         },
     );
-    line("postgres", "row by pk x10,000 (find)", raw_pk, orm_pk);
 
     let author = ids_author(&conn);
     let insert_stmt = raw
         .prepare("INSERT INTO bench_post (title, body, views, score, author_id) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .unwrap();
-    let (raw_insert, orm_insert) = compare(
+    compare(
+        "postgres",
+        "10,000 inserts in one transaction",
         || {
             raw.batch_execute("DELETE FROM bench_post").unwrap();
             let mut tx = raw.transaction().unwrap();
@@ -375,12 +368,6 @@ fn postgres() {
             .unwrap();
         },
     );
-    line(
-        "postgres",
-        "10,000 inserts in one transaction",
-        raw_insert,
-        orm_insert,
-    );
 
     let join_stmt = raw
         .prepare(
@@ -388,7 +375,9 @@ fn postgres() {
              FROM bench_post AS p LEFT JOIN bench_author AS a ON a.id = p.author_id",
         )
         .unwrap();
-    let (raw_join, orm_join) = compare(
+    compare(
+        "postgres",
+        "select_related, 10,000 rows",
         || {
             let rows: Vec<(RawPost, RawAuthor)> = raw
                 .query(&join_stmt, &[])
@@ -410,12 +399,6 @@ fn postgres() {
         || {
             black_box(Post::objects().select_related("author").all(&conn).unwrap());
         },
-    );
-    line(
-        "postgres",
-        "select_related, 10,000 rows",
-        raw_join,
-        orm_join,
     );
     drop(conn);
     drop(db);

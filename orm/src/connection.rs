@@ -141,15 +141,27 @@ impl Connection {
         result.map_err(|e| self.note(e))
     }
 
-    /// Runs a query, calling `f` for each row as it arrives (rows are not
-    /// collected first).
+    /// Runs a query, calling `f` for each row (SQLite steps rows as `f`
+    /// takes them; PostgreSQL receives the result in one piece first).
     pub fn query(
         &self,
         sql: &str,
         params: &[Value],
         f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        self.query_rows(sql, params, usize::MAX, f)
+        self.query_rows(sql, params, usize::MAX, false, f)
+    }
+
+    /// Like [`Connection::query`], streaming rows from the server as they
+    /// arrive on PostgreSQL too (for results too large to hold at once;
+    /// slower per row there).
+    pub fn query_stream(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.query_rows(sql, params, usize::MAX, true, f)
     }
 
     /// Like [`Connection::query`], reading at most the first row.
@@ -159,7 +171,7 @@ impl Connection {
         params: &[Value],
         f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        self.query_rows(sql, params, 1, f)
+        self.query_rows(sql, params, 1, false, f)
     }
 
     fn query_rows(
@@ -167,6 +179,7 @@ impl Connection {
         sql: &str,
         params: &[Value],
         max: usize,
+        stream: bool,
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let mut backend = self.backend()?;
@@ -192,6 +205,18 @@ impl Connection {
                 use postgres::fallible_iterator::FallibleIterator;
                 let stmt = pg.statement(sql)?;
                 let map = |e| crate::postgres::map_error(e, sql);
+                if !stream {
+                    // One round of the driver's runtime for the whole result:
+                    // stepping a row stream costs a runtime turn per row.
+                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                        .iter()
+                        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                        .collect();
+                    for row in pg.client.query(&stmt, &refs).map_err(map)?.iter().take(max) {
+                        f(&Row::postgres(row))?;
+                    }
+                    return Ok(());
+                }
                 let mut rows = pg.client.query_raw(&stmt, params.iter()).map_err(map)?;
                 while let Some(row) = rows.next().map_err(map)? {
                     if seen < max {

@@ -844,7 +844,7 @@ impl<M: Model> QuerySet<M> {
     pub fn iterator(&self, exec: &impl Executor, mut f: impl FnMut(M) -> Result<()>) -> Result<()> {
         let (sql, related) = self.select_sql(exec.dialect(), None, false)?;
         exec.with_connection(|conn| {
-            conn.query(&sql.text, &sql.params, |row| {
+            conn.query_stream(&sql.text, &sql.params, |row| {
                 f(Self::decode(row, &related)?)
             })
         })
