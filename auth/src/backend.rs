@@ -28,10 +28,10 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    /// A username and a password.
-    pub fn password(username: impl Into<String>, password: impl Into<Password>) -> Self {
+    /// A username (NFKC-normalized, like stored ones) and a password.
+    pub fn password(username: impl AsRef<str>, password: impl Into<Password>) -> Self {
         Credentials::Password {
-            username: username.into(),
+            username: crate::create::normalize_username(username.as_ref()),
             password: password.into(),
         }
     }

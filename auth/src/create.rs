@@ -71,6 +71,15 @@ impl NewUser {
     }
 }
 
+/// A username in Unicode NFKC form, as Django stores and compares them, so
+/// that look-alike spellings (`ｊｏｈｎ` and `john`, ligatures) are one name.
+/// [`create_user`] and [`Credentials::password`](crate::Credentials::password)
+/// apply it.
+pub fn normalize_username(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    username.nfkc().collect()
+}
+
 /// Checks a username: 1 to 150 characters, letters, digits and `@.+-_`.
 pub fn validate_username(username: &str) -> Result<(), Error> {
     let invalid = |reason| {
@@ -125,11 +134,12 @@ pub fn create_user(
     validators: &Validators,
     hasher: &PasswordHasher,
 ) -> Result<NewUser, Error> {
-    validate_username(username)?;
+    let username = normalize_username(username);
+    validate_username(&username)?;
     let email = normalize_email(email)?;
-    validators.validate(password.expose(), &UserAttributes::new(username, &email))?;
+    validators.validate(password.expose(), &UserAttributes::new(&username, &email))?;
     let hash = hasher.hash(password.expose())?;
-    Ok(NewUser::with_hash(username, &email, hash))
+    Ok(NewUser::with_hash(&username, &email, hash))
 }
 
 /// [`create_user`] with staff and superuser status: Django's
@@ -159,6 +169,13 @@ mod tests {
         for bad in ["", "has space", "semi;colon", &"a".repeat(151)] {
             assert!(validate_username(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn usernames_are_nfkc_normalized() {
+        assert_eq!(normalize_username("\u{FF4A}ohn"), "john");
+        assert_eq!(normalize_username("\u{FB01}sh"), "fish");
+        assert_eq!(normalize_username("zoë"), "zoë");
     }
 
     #[test]

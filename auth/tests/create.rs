@@ -33,6 +33,15 @@ async fn a_superuser_is_validated_hashed_and_can_sign_in() {
         .await
         .unwrap();
     assert_eq!(user.id, stored.id);
+    // A full-width spelling of the name is the same user.
+    let look_alike = auth
+        .authenticate(
+            &Credentials::password("\u{FF41}dmin", "tidal-harbour-lamp-81"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(look_alike.id, stored.id);
     assert!(matches!(
         backend.insert(new),
         Err(Error::InvalidUsername { .. })
