@@ -57,14 +57,13 @@ impl Converter {
             Converter::Slug => value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            Converter::Uuid => is_uuid(value),
+            Converter::Uuid => is_uuid(value.as_bytes()),
             Converter::Path => true,
         }
     }
 }
 
-fn is_uuid(value: &str) -> bool {
-    let bytes = value.as_bytes();
+fn is_uuid(bytes: &[u8]) -> bool {
     bytes.len() == 36
         && bytes.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
@@ -229,6 +228,59 @@ impl Pattern {
         &self.source
     }
 
+    /// What the matching hot path checks for this pattern.
+    pub(crate) fn checks(&self) -> Checks {
+        let mut found = Vec::new();
+        let mut segment = 0u64;
+        for (at, part) in self.parts.iter().enumerate() {
+            match part {
+                Part::Static(text) => segment += text.matches('/').count() as u64,
+                Part::Param(index) => {
+                    let code = match self.params[*index].converter {
+                        Converter::Str | Converter::Path => continue,
+                        Converter::Int => 1,
+                        Converter::Slug => 2,
+                        Converter::Uuid => 3,
+                    };
+                    let after_slash = matches!(
+                        at.checked_sub(1).map(|i| &self.parts[i]),
+                        Some(Part::Static(t)) if t.ends_with('/')
+                    );
+                    let before_slash = match self.parts.get(at + 1) {
+                        None => true,
+                        Some(Part::Static(t)) => t.starts_with('/'),
+                        Some(Part::Param(_)) => false,
+                    };
+                    if !after_slash || !before_slash {
+                        return Checks::SLOW;
+                    }
+                    found.push((segment, code));
+                }
+            }
+        }
+        let last = segment;
+        let catch_all = self
+            .params
+            .last()
+            .is_some_and(|p| p.converter == Converter::Path);
+        let nearer_end = found.first().is_some_and(|&(s, _)| last - s < s);
+        let from_end = nearer_end && !catch_all;
+        if from_end {
+            found = found
+                .into_iter()
+                .rev()
+                .map(|(s, code)| (last - s, code))
+                .collect();
+        }
+        if found.len() > 8 || found.iter().any(|&(s, _)| s > 31) {
+            return Checks::SLOW;
+        }
+        let packed = found.iter().enumerate().fold(0, |packed, (i, &(s, code))| {
+            packed | ((s << 3) | code) << (8 * i)
+        });
+        Checks { packed, from_end }
+    }
+
     /// Checks the raw (percent-encoded) values matchit captured, in order,
     /// without allocating unless a value holds a `%`.
     pub(crate) fn accepts<'v>(&self, mut values: impl Iterator<Item = &'v str>) -> bool {
@@ -296,6 +348,106 @@ impl Pattern {
     }
 }
 
+/// The converter checks of a pattern packed for the matching hot path, kept
+/// inline in matchit's value so that checking follows no pointer.
+///
+/// Each checked parameter (`int`, `slug`, `uuid`: `str` and `path` need no
+/// check on a path without `%`, matchit already enforced them) fills a
+/// byte: its path segment's index (5 bits) and its converter (3 bits); a
+/// zero byte ends the list. A parameter that shares its segment with text
+/// (`/{id:int}.json`), or more than eight of them, makes the pattern `SLOW`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checks {
+    packed: u64,
+    /// Segments count from the path's end (the pattern has no catch-all and
+    /// its checked segments are nearer to the end).
+    from_end: bool,
+}
+
+/// Whether a raw segment converts, by converter code (1 int, 2 slug, 3 uuid).
+#[inline]
+fn accepts_code(code: u64, value: &[u8]) -> bool {
+    !value.is_empty()
+        && match code {
+            1 => value.iter().all(u8::is_ascii_digit),
+            2 => value
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            _ => is_uuid(value),
+        }
+}
+
+impl Checks {
+    /// Checks the hot path cannot do: take the full check.
+    pub(crate) const SLOW: Checks = Checks {
+        packed: u64::MAX,
+        from_end: false,
+    };
+
+    /// Checks the segments of a path without any `%` (so nothing to
+    /// decode): one scan of the path's bytes (from the end when the checked
+    /// segments are nearer to it), no allocation, no UTF-8 validation.
+    #[inline]
+    pub(crate) fn accept_plain(self, path: &str) -> bool {
+        let mut packed = self.packed;
+        if packed == 0 {
+            return true;
+        }
+        let bytes = path.as_bytes();
+        let mut segment = 0u64;
+        if self.from_end {
+            let mut end = bytes.len();
+            loop {
+                let start = bytes[..end]
+                    .iter()
+                    .rposition(|&b| b == b'/')
+                    .map_or(0, |i| i + 1);
+                if segment == (packed & 0xff) >> 3 {
+                    if !accepts_code(packed & 7, &bytes[start..end]) {
+                        return false;
+                    }
+                    packed >>= 8;
+                    if packed == 0 {
+                        return true;
+                    }
+                }
+                if start == 0 {
+                    return false;
+                }
+                end = start - 1;
+                segment += 1;
+            }
+        }
+        let mut start = 0;
+        loop {
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |i| start + i);
+            if segment == (packed & 0xff) >> 3 {
+                if !accepts_code(packed & 7, &bytes[start..end]) {
+                    return false;
+                }
+                packed >>= 8;
+                if packed == 0 {
+                    return true;
+                }
+            }
+            if end == bytes.len() {
+                // matchit matched the shape, so every checked segment exists.
+                return false;
+            }
+            start = end + 1;
+            segment += 1;
+        }
+    }
+
+    /// Whether the hot path cannot decide.
+    pub(crate) fn is_slow(self) -> bool {
+        self == Checks::SLOW
+    }
+}
+
 /// Percent-decodes a captured value; `None` if it is not UTF-8.
 pub(crate) fn decode(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.contains('%') {
@@ -343,6 +495,49 @@ mod tests {
         for (source, message) in cases {
             let error = Pattern::parse(source).unwrap_err().to_string();
             assert!(error.contains(message), "{source}: {error}");
+        }
+    }
+
+    #[test]
+    fn packed_checks_find_their_segments() {
+        // (pattern, path, accepted)
+        let cases = [
+            ("/a/{x}", "/a/anything", true),
+            ("/u/{id:int}/", "/u/42/", true),
+            ("/u/{id:int}/", "/u/4x/", false),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a-b", true),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a.b", false),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/y/x/a-b", false),
+            (
+                "/t/{t:uuid}",
+                "/t/67e55044-10b1-426f-9247-bb680e5fe0c8",
+                true,
+            ),
+            ("/t/{t:uuid}", "/t/67e55044", false),
+        ];
+        for (source, path, accepted) in cases {
+            let checks = Pattern::parse(source).unwrap().checks();
+            assert!(!checks.is_slow(), "{source}");
+            assert_eq!(checks.accept_plain(path), accepted, "{source} {path}");
+        }
+        let cases = [
+            ("/a/{n:int}/b/c/d/e", "/a/1/b/c/d/e", true),
+            ("/a/b/c/d/{n:int}/e", "/a/b/c/d/1/e", true),
+            ("/a/b/c/d/{n:int}/e", "/a/b/c/d/x/e", false),
+            ("/a/b/{m:int}/d/{n:int}", "/a/b/2/d/1", true),
+            ("/a/b/{m:int}/d/{n:int}", "/a/b/x/d/1", false),
+            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/1/", true),
+            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/y/", false),
+        ];
+        for (source, path, accepted) in cases {
+            let checks = Pattern::parse(source).unwrap().checks();
+            assert_eq!(checks.accept_plain(path), accepted, "{source} {path}");
+        }
+        for source in ["/img/{id:int}.png", "/a/x{id:int}"] {
+            assert!(
+                Pattern::parse(source).unwrap().checks().is_slow(),
+                "{source}"
+            );
         }
     }
 

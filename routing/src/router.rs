@@ -15,7 +15,7 @@ use tack_http::{Body, BoxError, IntoResponse, Response};
 use tower::{Layer, Service};
 
 use crate::page::{self, ErrorPage, ErrorPageFn};
-use crate::pattern::{self, Pattern};
+use crate::pattern::{self, Checks, Pattern};
 use crate::request::{BodyLimit, DEFAULT_BODY_LIMIT, PathParams};
 use crate::route::ResponseFuture;
 use crate::route::{Handler, HttpService};
@@ -52,7 +52,9 @@ pub struct Router {
 
 #[derive(Clone)]
 struct Core {
-    matcher: matchit::Router<Box<[usize]>>,
+    matcher: matchit::Router<Slot>,
+    /// Further routes per shape, when several share one.
+    more: Vec<Vec<(usize, Checks)>>,
     routes: Vec<Entry>,
     urls: Urls,
     fallback: Option<Route>,
@@ -60,6 +62,19 @@ struct Core {
     append_slash: bool,
     body_limit: usize,
     error_page: Option<Arc<ErrorPageFn>>,
+}
+
+/// What matchit finds for a shape, small and inline so that the hot path
+/// follows no pointer: the first route with that shape and its packed
+/// checks, and where further routes of the same shape are listed (tried in
+/// order; 0 for none, else an index + 1 into `Core::more`).
+#[derive(Clone, Copy)]
+struct Slot {
+    checks: Checks,
+    index: u32,
+    more: u16,
+    /// Whether the shape has parameters at all.
+    params: bool,
 }
 
 #[derive(Clone)]
@@ -174,6 +189,7 @@ impl Router {
         Router {
             core: Arc::new(Core {
                 matcher: matchit::Router::new(),
+                more: Vec::new(),
                 routes: Vec::new(),
                 urls: Urls::default(),
                 fallback: None,
@@ -382,6 +398,7 @@ impl Router {
     }
 
     /// The route a path resolves to, converters checked, without calling it.
+    #[inline]
     pub fn resolve<'p>(&self, path: &'p str) -> Option<Resolved<'_, 'p>> {
         self.core.resolve(path)
     }
@@ -433,12 +450,29 @@ impl Core {
             });
         }
         let index = self.routes.len();
-        let candidates = match self.matcher.remove(pattern.shape.clone()) {
-            Some(existing) => existing.iter().copied().chain([index]).collect(),
-            None => Box::new([index]) as Box<[usize]>,
+        let checks = pattern.checks();
+        let too_many = || Error::InvalidPattern {
+            pattern: source.to_owned(),
+            reason: "too many routes for one router".to_owned(),
+        };
+        let slot = match self.matcher.remove(pattern.shape.clone()) {
+            Some(mut slot) => {
+                if slot.more == 0 {
+                    self.more.push(Vec::new());
+                    slot.more = u16::try_from(self.more.len()).map_err(|_| too_many())?;
+                }
+                self.more[usize::from(slot.more) - 1].push((index, checks));
+                slot
+            }
+            None => Slot {
+                checks,
+                index: u32::try_from(index).map_err(|_| too_many())?,
+                more: 0,
+                params: !pattern.params.is_empty(),
+            },
         };
         self.matcher
-            .insert(pattern.shape.clone(), candidates)
+            .insert(pattern.shape.clone(), slot)
             .map_err(|error| {
                 let existing = match &error {
                     matchit::InsertError::Conflict { with } => self
@@ -464,13 +498,32 @@ impl Core {
         Ok(())
     }
 
+    #[inline]
     fn resolve<'r, 'p>(&'r self, path: &'p str) -> Option<Resolved<'r, 'p>> {
         let matched = self.matcher.at(path).ok()?;
-        let index = matched.value.iter().copied().find(|&index| {
-            self.routes[index]
-                .pattern
-                .accepts(matched.params.iter().map(|(_, v)| v))
-        })?;
+        let slot = *matched.value;
+        let accepts = |index: usize, checks: Checks| {
+            // Without a `%` in the path no value needs decoding, and matchit
+            // has already ensured what `str` and `path` require (non-empty,
+            // no `/`).
+            if !checks.is_slow() && !path.as_bytes().contains(&b'%') {
+                checks.accept_plain(path)
+            } else {
+                let values = matched.params.iter().map(|(_, value)| value);
+                self.routes[index].pattern.accepts(values)
+            }
+        };
+        let first = slot.index as usize;
+        let index = if !slot.params || accepts(first, slot.checks) {
+            first
+        } else if slot.more == 0 {
+            return None;
+        } else {
+            self.more[usize::from(slot.more) - 1]
+                .iter()
+                .find(|&&(index, checks)| accepts(index, checks))?
+                .0
+        };
         Some(Resolved {
             entry: &self.routes[index],
             params: matched.params,
@@ -630,5 +683,39 @@ where
 
     fn call(&mut self, request: Request<B>) -> ResponseFuture {
         ResponseFuture(self.handle(into_body(request)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn router_is_a_shareable_service() {
+        fn assert_service<S>()
+        where
+            S: Service<Request<Body>, Response = Response, Error = Infallible>
+                + Clone
+                + Send
+                + Sync
+                + 'static,
+        {
+        }
+        fn assert_any_body<S: Service<Request<http_body_util::Full<Bytes>>>>() {}
+        fn assert_send<T: Send>(_: &T) {}
+        assert_service::<Router>();
+        assert_service::<Route>();
+        assert_any_body::<Router>();
+        let mut router = Router::new();
+        let future = Service::<Request<Body>>::call(&mut router, Request::new(Body::empty()));
+        assert_send(&future);
+    }
+
+    #[test]
+    fn the_body_is_boxed_once() {
+        let request = into_body(Request::new(Body::from("x")));
+        assert_eq!(http_body::Body::size_hint(request.body()).exact(), Some(1));
+        let request = into_body(Request::new(http_body_util::Empty::<Bytes>::new()));
+        assert!(http_body::Body::is_end_stream(request.body()));
     }
 }
