@@ -1,0 +1,142 @@
+//! End to end over a real loopback socket: the controller mounted under
+//! `/api/articles` in a tack-routing router, served by hyper.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use common::*;
+use http::Request;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use serde_json::{Value, json};
+use tack_routing::Router;
+use tokio::net::{TcpListener, TcpStream};
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// One request on a fresh connection: (status, headers, body).
+async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, http::HeaderMap, Value) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    let bytes = match body {
+        Some(json) => {
+            request = request.header("content-type", "application/json");
+            Bytes::from(json.to_string())
+        }
+        None => Bytes::new(),
+    };
+    let response = sender
+        .send_request(request.body(Full::new(bytes)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, headers, json)
+}
+
+async fn exercise(db: tack_orm::Database) {
+    let s = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || seed(&db)
+    })
+    .await
+    .unwrap();
+    let router = Router::new().nest_service("/api/articles", articles(&db));
+    let addr = serve(router).await;
+
+    let (status, headers, page) = send(addr, "GET", "/api/articles/?status=published", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(page["count"], 4);
+    // Links carry the public prefix although the service saw the path without it.
+    assert_eq!(page["next"], "/api/articles/?status=published&page=2");
+    let (status, _, next) = send(addr, "GET", page["next"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(next["previous"], "/api/articles/?status=published");
+
+    let body =
+        json!({"title": "Over the wire", "slug": "wire", "author": s.ada.id, "tags": [s.rust.id]});
+    let (status, headers, created) = send(addr, "POST", "/api/articles/", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let location = headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/articles/{}/", created["id"]));
+    let (status, _, fetched) = send(addr, "GET", &location, None).await;
+    assert_eq!((status, &fetched), (200, &created));
+    let (status, _, problem) = send(addr, "PATCH", &location, Some(json!({"title": ""}))).await;
+    assert_eq!(status, 422);
+    assert!(problem["errors"]["title"].is_array());
+    let (status, headers, _) = send(addr, "POST", &location, Some(json!({}))).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "GET, HEAD, PUT, PATCH, DELETE");
+    let (status, _, _) = send(addr, "DELETE", &location, None).await;
+    assert_eq!(status, 204);
+    let (status, headers, _) = send(addr, "GET", &location, None).await;
+    assert_eq!(status, 404);
+    assert_eq!(headers["content-type"], "application/problem+json");
+}
+
+async fn open(url: String) -> tack_orm::Database {
+    tokio::task::spawn_blocking(move || {
+        let db = tack_orm::Database::connect(&url).expect("connect");
+        db.create_tables(&all_models()).expect("create tables");
+        db
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_over_a_socket() {
+    let file = tack_test::db::sqlite();
+    exercise(open(file.url()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_a_socket() {
+    let Some(schema) =
+        tokio::task::spawn_blocking(|| tack_test::db::postgres("postgres_over_a_socket"))
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    exercise(open(schema.url().to_owned()).await).await;
+    tokio::task::spawn_blocking(move || drop(schema))
+        .await
+        .unwrap();
+}
