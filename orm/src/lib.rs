@@ -5,6 +5,7 @@ mod connection;
 mod dialect;
 mod error;
 mod expr;
+pub mod migrations;
 mod model;
 #[cfg(feature = "postgres")]
 mod postgres;

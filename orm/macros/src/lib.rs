@@ -1,6 +1,8 @@
 //! Derive macros for tack-orm: `#[derive(Model)]` and `#[derive(Choices)]`.
 //! Use them through `tack_orm`, which re-exports both.
 
+mod embed;
+
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
 use quote::{format_ident, quote};
@@ -8,6 +10,16 @@ use syn::{
     Data, DeriveInput, Expr, Fields, GenericArgument, Ident, LitInt, LitStr, PathArguments, Type,
     parse_macro_input, spanned::Spanned,
 };
+
+/// The migration files of a folder (relative to the crate's manifest) as
+/// `&[(name, text)]`, read at compile time. A new file needs a rebuild: add
+/// `println!("cargo:rerun-if-changed=migrations");` to the crate's build.rs.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Maps a struct to a table. See the `tack_orm` crate documentation.
 #[proc_macro_derive(Model, attributes(tack))]

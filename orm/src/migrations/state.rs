@@ -1,0 +1,676 @@
+//! The schema a set of models (or a folder of migrations) describes, and the
+//! operations that change it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{ModelMeta, RelationKind};
+use crate::value::{FieldKind, Value};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Serializes a [`FieldKind`] as its short name (`"text"`).
+mod kind_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::value::FieldKind;
+
+    pub(super) fn serialize<S: Serializer>(kind: &FieldKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FieldKind, D::Error> {
+        let name = String::deserialize(d)?;
+        super::kind_from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown column type {name:?} (expected bool, i32, i64, f64, text, bytes, \
+                 date, datetime, uuid or json)"
+            ))
+        })
+    }
+}
+
+pub(crate) fn kind_from_name(name: &str) -> Option<FieldKind> {
+    Some(match name {
+        "bool" => FieldKind::Bool,
+        "i32" => FieldKind::I32,
+        "i64" => FieldKind::I64,
+        "f64" => FieldKind::F64,
+        "text" => FieldKind::Text,
+        "bytes" => FieldKind::Bytes,
+        "date" => FieldKind::Date,
+        "datetime" => FieldKind::DateTime,
+        "uuid" => FieldKind::Uuid,
+        "json" => FieldKind::Json,
+        _ => return None,
+    })
+}
+
+/// A foreign key: the column refers to `table.column`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The referenced table.
+    pub table: String,
+    /// The referenced column (its primary key).
+    pub column: String,
+    /// `cascade`, `set_null`, `protect` or `restrict`.
+    pub on_delete: String,
+}
+
+/// A column's type part: what an `alter_column` operation changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnType {
+    /// The value kind.
+    #[serde(rename = "type", with = "kind_name")]
+    pub kind: FieldKind,
+    /// The most characters (a `VARCHAR(n)` on PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Whether `NULL` is allowed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub null: bool,
+    /// The database default, as JSON (text, number, boolean or document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// The column's name.
+    pub name: String,
+    /// Type, nullability and default.
+    #[serde(flatten)]
+    pub ty: ColumnType,
+    /// Whether this is the primary key.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub primary_key: bool,
+    /// Whether the database assigns the value (an identity primary key).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto: bool,
+    /// Whether values are unique (a unique index `TABLE_COLUMN_uniq`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// Whether the column is indexed (`TABLE_COLUMN_idx`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub index: bool,
+    /// The foreign key, when the column is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Reference>,
+}
+
+/// A table: its columns in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// The columns, in creation order.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn column_mut(&mut self, table: &str, name: &str) -> Result<&mut Column> {
+        self.columns
+            .iter_mut()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::query(format!("table {table} has no column {name:?}")))
+    }
+}
+
+/// One side of a many-to-many join table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinSide {
+    /// The join table's column (`article_id`).
+    pub column: String,
+    /// The table it refers to.
+    pub table: String,
+    /// That table's primary key column.
+    pub references: String,
+    /// The primary key's kind.
+    #[serde(rename = "type", with = "kind_name")]
+    pub kind: FieldKind,
+}
+
+/// A many-to-many join table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTable {
+    /// The column pointing at the model declaring the relation.
+    pub source: JoinSide,
+    /// The column pointing at the related model.
+    pub target: JoinSide,
+}
+
+/// The whole schema: tables and join tables by name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectState {
+    /// Tables by name.
+    pub tables: BTreeMap<String, Table>,
+    /// Many-to-many join tables by name.
+    pub join_tables: BTreeMap<String, JoinTable>,
+}
+
+/// A default value as JSON, or `None` for no default (or `NULL`).
+pub(crate) fn default_json(value: &Value) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        Value::Null => return None,
+        Value::Bool(b) => J::Bool(*b),
+        Value::I32(i) => J::from(*i),
+        Value::I64(i) => J::from(*i),
+        Value::F64(x) => J::from(*x),
+        Value::Text(s) => J::String(s.clone()),
+        Value::Bytes(b) => J::String(b.iter().map(|byte| format!("{byte:02x}")).collect()),
+        Value::Date(d) => J::String(d.to_string()),
+        Value::DateTime(dt) => J::String(dt.to_rfc3339()),
+        Value::Uuid(u) => J::String(u.to_string()),
+        Value::Json(j) => j.clone(),
+    })
+}
+
+/// The value a JSON default stands for in a column of `kind`.
+pub(crate) fn default_value(kind: FieldKind, json: &serde_json::Value) -> Result<Value> {
+    use serde_json::Value as J;
+    let bad = || {
+        Error::query(format!(
+            "default {json} does not fit a {} column",
+            kind.name()
+        ))
+    };
+    let text = || json.as_str().ok_or_else(bad);
+    Ok(match kind {
+        FieldKind::Bool => Value::Bool(json.as_bool().ok_or_else(bad)?),
+        FieldKind::I32 => Value::I32(
+            json.as_i64()
+                .and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(bad)?,
+        ),
+        FieldKind::I64 => Value::I64(json.as_i64().ok_or_else(bad)?),
+        FieldKind::F64 => Value::F64(json.as_f64().ok_or_else(bad)?),
+        FieldKind::Text => Value::Text(text()?.to_owned()),
+        FieldKind::Bytes => {
+            let hex = text()?;
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect();
+            Value::Bytes(bytes.ok_or_else(bad)?)
+        }
+        FieldKind::Date => Value::Date(text()?.parse().map_err(|_| bad())?),
+        FieldKind::DateTime => Value::DateTime(
+            chrono::DateTime::parse_from_rfc3339(text()?)
+                .map_err(|_| bad())?
+                .with_timezone(&chrono::Utc),
+        ),
+        FieldKind::Uuid => Value::Uuid(text()?.parse().map_err(|_| bad())?),
+        FieldKind::Json => match json {
+            J::Null => Value::Null,
+            other => Value::Json(other.clone()),
+        },
+    })
+}
+
+/// One change to the schema, as stored in a migration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Operation {
+    /// Creates a table with its columns, indexes and foreign keys.
+    CreateTable {
+        /// The table.
+        table: String,
+        /// Its columns.
+        columns: Vec<Column>,
+    },
+    /// Drops a table (reversible when `columns` keeps its definition).
+    DropTable {
+        /// The table.
+        table: String,
+        /// The dropped definition, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        columns: Option<Vec<Column>>,
+    },
+    /// Renames a table.
+    RenameTable {
+        /// The old name.
+        old: String,
+        /// The new name.
+        new: String,
+    },
+    /// Adds a column.
+    AddColumn {
+        /// The table.
+        table: String,
+        /// The new column.
+        column: Column,
+    },
+    /// Removes a column (reversible when `old` keeps its definition).
+    RemoveColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The removed definition, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<Column>,
+    },
+    /// Changes a column's type, nullability or default.
+    AlterColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The previous type part, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<ColumnType>,
+        /// The new type part.
+        new: ColumnType,
+    },
+    /// Renames a column (declared; an undeclared rename is a remove and an add).
+    RenameColumn {
+        /// The table.
+        table: String,
+        /// The old name.
+        old: String,
+        /// The new name.
+        new: String,
+    },
+    /// Adds an index on a column.
+    AddIndex {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// Removes a column's index.
+    RemoveIndex {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// Makes a column's values unique.
+    AddUnique {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// Drops a column's unique constraint.
+    RemoveUnique {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// Makes an existing column a foreign key.
+    AddForeignKey {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What it refers to.
+        references: Reference,
+    },
+    /// Drops a column's foreign key (the column stays).
+    RemoveForeignKey {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The dropped reference, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<Reference>,
+    },
+    /// Creates a many-to-many join table.
+    CreateJoinTable {
+        /// The join table.
+        table: String,
+        /// Its two sides.
+        #[serde(flatten)]
+        join: JoinTable,
+    },
+    /// Drops a many-to-many join table (reversible when `old` is kept).
+    DropJoinTable {
+        /// The join table.
+        table: String,
+        /// The dropped definition, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<JoinTable>,
+    },
+}
+
+impl Operation {
+    /// A one-line description (`Add column subtitle to news_article`).
+    pub fn describe(&self) -> String {
+        use Operation as O;
+        match self {
+            O::CreateTable { table, .. } => format!("Create table {table}"),
+            O::DropTable { table, .. } => format!("Drop table {table}"),
+            O::RenameTable { old, new } => format!("Rename table {old} to {new}"),
+            O::AddColumn { table, column } => format!("Add column {} to {table}", column.name),
+            O::RemoveColumn { table, column, .. } => format!("Remove column {column} from {table}"),
+            O::AlterColumn { table, column, .. } => format!("Alter column {column} of {table}"),
+            O::RenameColumn { table, old, new } => {
+                format!("Rename column {old} of {table} to {new}")
+            }
+            O::AddIndex { table, column } => format!("Add index on {table}.{column}"),
+            O::RemoveIndex { table, column } => format!("Remove index on {table}.{column}"),
+            O::AddUnique { table, column } => format!("Make {table}.{column} unique"),
+            O::RemoveUnique { table, column } => format!("Make {table}.{column} not unique"),
+            O::AddForeignKey {
+                table,
+                column,
+                references,
+            } => format!(
+                "Add foreign key {table}.{column} -> {}.{}",
+                references.table, references.column
+            ),
+            O::RemoveForeignKey { table, column, .. } => {
+                format!("Remove foreign key {table}.{column}")
+            }
+            O::CreateJoinTable { table, .. } => format!("Create join table {table}"),
+            O::DropJoinTable { table, .. } => format!("Drop join table {table}"),
+        }
+    }
+
+    /// A short snake_case fragment for a migration file name.
+    pub(crate) fn name_fragment(&self) -> String {
+        use Operation as O;
+        match self {
+            O::CreateTable { table, .. } => table.clone(),
+            O::DropTable { table, .. } => format!("delete_{table}"),
+            O::RenameTable { old, new } => format!("rename_{old}_{new}"),
+            O::AddColumn { table, column } => format!("add_{table}_{}", column.name),
+            O::RemoveColumn { table, column, .. } => format!("remove_{table}_{column}"),
+            O::AlterColumn { table, column, .. } => format!("alter_{table}_{column}"),
+            O::RenameColumn { table, old, new } => format!("rename_{table}_{old}_{new}"),
+            O::AddIndex { table, column } => format!("index_{table}_{column}"),
+            O::RemoveIndex { table, column } => format!("unindex_{table}_{column}"),
+            O::AddUnique { table, column } => format!("unique_{table}_{column}"),
+            O::RemoveUnique { table, column } => format!("not_unique_{table}_{column}"),
+            O::AddForeignKey { table, column, .. } => format!("fk_{table}_{column}"),
+            O::RemoveForeignKey { table, column, .. } => format!("remove_fk_{table}_{column}"),
+            O::CreateJoinTable { table, .. } => table.clone(),
+            O::DropJoinTable { table, .. } => format!("delete_{table}"),
+        }
+    }
+
+    /// The operations that undo this one, or an error naming why it cannot
+    /// be undone.
+    pub fn reverse(&self) -> Result<Vec<Operation>> {
+        use Operation as O;
+        let irreversible = |what: &str| {
+            Err(Error::query(format!(
+                "{} cannot be reversed: the file does not keep the {what} (add it as \"{}\")",
+                self.describe(),
+                if what == "table definition" {
+                    "columns"
+                } else {
+                    "old"
+                }
+            )))
+        };
+        Ok(vec![match self.clone() {
+            O::CreateTable { table, columns } => O::DropTable {
+                table,
+                columns: Some(columns),
+            },
+            O::DropTable { table, columns } => match columns {
+                Some(columns) => O::CreateTable { table, columns },
+                None => return irreversible("table definition"),
+            },
+            O::RenameTable { old, new } => O::RenameTable { old: new, new: old },
+            O::AddColumn { table, column } => O::RemoveColumn {
+                table,
+                column: column.name.clone(),
+                old: Some(column),
+            },
+            O::RemoveColumn { table, old, .. } => match old {
+                Some(column) => O::AddColumn { table, column },
+                None => return irreversible("column definition"),
+            },
+            O::AlterColumn {
+                table,
+                column,
+                old,
+                new,
+            } => match old {
+                Some(old) => O::AlterColumn {
+                    table,
+                    column,
+                    old: Some(new),
+                    new: old,
+                },
+                None => return irreversible("previous column type"),
+            },
+            O::RenameColumn { table, old, new } => O::RenameColumn {
+                table,
+                old: new,
+                new: old,
+            },
+            O::AddIndex { table, column } => O::RemoveIndex { table, column },
+            O::RemoveIndex { table, column } => O::AddIndex { table, column },
+            O::AddUnique { table, column } => O::RemoveUnique { table, column },
+            O::RemoveUnique { table, column } => O::AddUnique { table, column },
+            O::AddForeignKey {
+                table,
+                column,
+                references,
+            } => O::RemoveForeignKey {
+                table,
+                column,
+                old: Some(references),
+            },
+            O::RemoveForeignKey { table, column, old } => match old {
+                Some(references) => O::AddForeignKey {
+                    table,
+                    column,
+                    references,
+                },
+                None => return irreversible("reference"),
+            },
+            O::CreateJoinTable { table, join } => O::DropJoinTable {
+                table,
+                old: Some(join),
+            },
+            O::DropJoinTable { table, old } => match old {
+                Some(join) => O::CreateJoinTable { table, join },
+                None => return irreversible("join table definition"),
+            },
+        }])
+    }
+}
+
+impl ProjectState {
+    /// The schema `models` describe (pass every model of the application).
+    pub fn from_models(models: &[&'static ModelMeta]) -> ProjectState {
+        let mut state = ProjectState::default();
+        for meta in models {
+            let columns = meta
+                .fields
+                .iter()
+                .map(|field| {
+                    let one_to_one = field
+                        .relation
+                        .is_some_and(|r| r.kind == RelationKind::OneToOne);
+                    let unique = (field.unique || one_to_one) && !field.primary_key;
+                    Column {
+                        name: field.column.to_owned(),
+                        ty: ColumnType {
+                            kind: field.kind,
+                            max_length: field.max_length,
+                            null: field.null && !field.primary_key,
+                            default: field.default.and_then(|d| default_json(&d())),
+                        },
+                        primary_key: field.primary_key,
+                        auto: field.primary_key && field.auto,
+                        unique,
+                        index: (field.index || field.relation.is_some())
+                            && !unique
+                            && !field.primary_key,
+                        references: field.relation.map(|r| {
+                            let target = (r.target)();
+                            Reference {
+                                table: target.table.to_owned(),
+                                column: target.pk_field().column.to_owned(),
+                                on_delete: r.on_delete.name().to_owned(),
+                            }
+                        }),
+                    }
+                })
+                .collect();
+            state
+                .tables
+                .insert(meta.table.to_owned(), Table { columns });
+            for m2m in meta.many_to_many {
+                let target = (m2m.target)();
+                let side = |column: &str, meta: &ModelMeta| JoinSide {
+                    column: column.to_owned(),
+                    table: meta.table.to_owned(),
+                    references: meta.pk_field().column.to_owned(),
+                    kind: meta.pk_field().kind,
+                };
+                state.join_tables.insert(
+                    m2m.join_table.to_owned(),
+                    JoinTable {
+                        source: side(m2m.source_column, meta),
+                        target: side(m2m.target_column, target),
+                    },
+                );
+            }
+        }
+        state
+    }
+
+    fn table_mut(&mut self, table: &str) -> Result<&mut Table> {
+        self.tables
+            .get_mut(table)
+            .ok_or_else(|| Error::query(format!("there is no table {table:?} at this point")))
+    }
+
+    /// Applies one operation, checking that it makes sense here.
+    pub fn apply(&mut self, op: &Operation) -> Result<()> {
+        use Operation as O;
+        let taken = |name: &str| Error::query(format!("a table {name:?} already exists"));
+        match op {
+            O::CreateTable { table, columns } => {
+                if self.tables.contains_key(table) || self.join_tables.contains_key(table) {
+                    return Err(taken(table));
+                }
+                self.tables.insert(
+                    table.clone(),
+                    Table {
+                        columns: columns.clone(),
+                    },
+                );
+            }
+            O::DropTable { table, .. } => {
+                self.tables
+                    .remove(table)
+                    .ok_or_else(|| Error::query(format!("cannot drop missing table {table:?}")))?;
+            }
+            O::RenameTable { old, new } => {
+                if self.tables.contains_key(new) {
+                    return Err(taken(new));
+                }
+                let t = self
+                    .tables
+                    .remove(old)
+                    .ok_or_else(|| Error::query(format!("cannot rename missing table {old:?}")))?;
+                self.tables.insert(new.clone(), t);
+                let refs = self
+                    .tables
+                    .values_mut()
+                    .flat_map(|t| t.columns.iter_mut())
+                    .filter_map(|c| c.references.as_mut());
+                for r in refs {
+                    if r.table == *old {
+                        r.table.clone_from(new);
+                    }
+                }
+                for join in self.join_tables.values_mut() {
+                    for side in [&mut join.source, &mut join.target] {
+                        if side.table == *old {
+                            side.table.clone_from(new);
+                        }
+                    }
+                }
+            }
+            O::AddColumn { table, column } => {
+                let t = self.table_mut(table)?;
+                if t.column(&column.name).is_some() {
+                    return Err(Error::query(format!(
+                        "table {table} already has a column {:?}",
+                        column.name
+                    )));
+                }
+                t.columns.push(column.clone());
+            }
+            O::RemoveColumn { table, column, .. } => {
+                let t = self.table_mut(table)?;
+                t.column_mut(table, column)?;
+                t.columns.retain(|c| c.name != *column);
+            }
+            O::AlterColumn {
+                table, column, new, ..
+            } => self.table_mut(table)?.column_mut(table, column)?.ty = new.clone(),
+            O::RenameColumn { table, old, new } => {
+                let t = self.table_mut(table)?;
+                if t.column(new).is_some() {
+                    return Err(Error::query(format!(
+                        "table {table} already has a column {new:?}"
+                    )));
+                }
+                t.column_mut(table, old)?.name.clone_from(new);
+                for t in self.tables.values_mut() {
+                    for r in t.columns.iter_mut().filter_map(|c| c.references.as_mut()) {
+                        if r.table == *table && r.column == *old {
+                            r.column.clone_from(new);
+                        }
+                    }
+                }
+            }
+            O::AddIndex { table, column } | O::RemoveIndex { table, column } => {
+                self.table_mut(table)?.column_mut(table, column)?.index =
+                    matches!(op, O::AddIndex { .. });
+            }
+            O::AddUnique { table, column } | O::RemoveUnique { table, column } => {
+                self.table_mut(table)?.column_mut(table, column)?.unique =
+                    matches!(op, O::AddUnique { .. });
+            }
+            O::AddForeignKey {
+                table,
+                column,
+                references,
+            } => {
+                self.table_mut(table)?.column_mut(table, column)?.references =
+                    Some(references.clone());
+            }
+            O::RemoveForeignKey { table, column, .. } => {
+                self.table_mut(table)?.column_mut(table, column)?.references = None;
+            }
+            O::CreateJoinTable { table, join } => {
+                if self.tables.contains_key(table) || self.join_tables.contains_key(table) {
+                    return Err(taken(table));
+                }
+                self.join_tables.insert(table.clone(), join.clone());
+            }
+            O::DropJoinTable { table, .. } => {
+                self.join_tables.remove(table).ok_or_else(|| {
+                    Error::query(format!("cannot drop missing join table {table:?}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
