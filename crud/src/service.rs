@@ -653,3 +653,48 @@ fn delete<M: Model>(
         location: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(tack_orm::Model, Clone, Debug)]
+    #[tack(app = "t")]
+    struct Slugged {
+        id: i64,
+        #[tack(unique)]
+        slug: String,
+    }
+
+    #[test]
+    fn unique_violations_name_the_field() {
+        // SQLite names `table.column`; PostgreSQL a constraint `table_column_key`.
+        for constraint in ["t_slugged.slug", "t_slugged_slug_key"] {
+            let error = write_error::<Slugged>(tack_orm::Error::UniqueViolation {
+                constraint: constraint.into(),
+                source: "duplicate".into(),
+            });
+            assert_eq!(error.status(), StatusCode::CONFLICT);
+            let problem = error.to_problem();
+            assert_eq!(
+                problem.errors.keys().collect::<Vec<_>>(),
+                ["slug"],
+                "{constraint}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_in_paths_are_percent_decoded() {
+        let cases = [
+            ("42", "42"),
+            ("a%20b", "a b"),
+            ("%E2%9C%93", "✓"),
+            ("50%", "50%"),
+            ("%zz", "%zz"),
+        ];
+        for (raw, decoded) in cases {
+            assert_eq!(percent_decode(raw), decoded, "{raw}");
+        }
+    }
+}
