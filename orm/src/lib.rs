@@ -1,5 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "tack-orm needs a database backend: enable the `sqlite` feature, the `postgres` feature, or both"
+);
+
 mod asyncdb;
 mod connection;
 mod dialect;
