@@ -394,6 +394,19 @@ impl Checks {
             return true;
         }
         let bytes = path.as_bytes();
+        // Checks one segment: `Some(verdict)` when done, `None` to go on.
+        let mut step = |segment: u64, value: &[u8]| {
+            if segment != (packed & 0xff) >> 3 {
+                return None;
+            }
+            if !accepts_code(packed & 7, value) {
+                return Some(false);
+            }
+            packed >>= 8;
+            (packed == 0).then_some(true)
+        };
+        // matchit matched the shape, so every checked segment exists; the
+        // `false` after each loop is only a guard.
         let mut segment = 0u64;
         if self.from_end {
             let mut end = bytes.len();
@@ -402,14 +415,8 @@ impl Checks {
                     .iter()
                     .rposition(|&b| b == b'/')
                     .map_or(0, |i| i + 1);
-                if segment == (packed & 0xff) >> 3 {
-                    if !accepts_code(packed & 7, &bytes[start..end]) {
-                        return false;
-                    }
-                    packed >>= 8;
-                    if packed == 0 {
-                        return true;
-                    }
+                if let Some(verdict) = step(segment, &bytes[start..end]) {
+                    return verdict;
                 }
                 if start == 0 {
                     return false;
@@ -424,17 +431,10 @@ impl Checks {
                 .iter()
                 .position(|&b| b == b'/')
                 .map_or(bytes.len(), |i| start + i);
-            if segment == (packed & 0xff) >> 3 {
-                if !accepts_code(packed & 7, &bytes[start..end]) {
-                    return false;
-                }
-                packed >>= 8;
-                if packed == 0 {
-                    return true;
-                }
+            if let Some(verdict) = step(segment, &bytes[start..end]) {
+                return verdict;
             }
             if end == bytes.len() {
-                // matchit matched the shape, so every checked segment exists.
                 return false;
             }
             start = end + 1;

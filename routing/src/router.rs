@@ -414,7 +414,14 @@ impl Router {
         }))
     }
 
-    fn handle(&self, request: Request<Body>) -> BoxFuture<'static, Response> {
+    fn handle(&self, mut request: Request<Body>) -> BoxFuture<'static, Response> {
+        // Before the layers, so that they can reverse URLs too.
+        request.extensions_mut().insert(self.core.urls.clone());
+        if self.core.body_limit != DEFAULT_BODY_LIMIT {
+            request
+                .extensions_mut()
+                .insert(BodyLimit(self.core.body_limit));
+        }
         let path = request.uri().clone();
         let accept = request.headers().get(ACCEPT).cloned();
         let core = self.core.clone();
@@ -531,10 +538,6 @@ impl Core {
     }
 
     fn dispatch(core: &Arc<Core>, mut request: Request<Body>) -> BoxFuture<'static, Response> {
-        request.extensions_mut().insert(core.urls.clone());
-        if core.body_limit != DEFAULT_BODY_LIMIT {
-            request.extensions_mut().insert(BodyLimit(core.body_limit));
-        }
         let found = core.resolve(request.uri().path()).map(|resolved| {
             let rest = resolved.raw_param(REST).map(str::to_owned);
             (

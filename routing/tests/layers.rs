@@ -100,3 +100,30 @@ fn failing_services_answer_500() {
     let response = run(TestClient::new(router.debug(true)).get("/fail").send());
     assert!(response.text().contains("the service failed: disk on fire"));
 }
+
+#[test]
+fn router_layers_can_reverse_urls() {
+    async fn show(request: Request<Body>) -> String {
+        let header = request.headers().get("x-home").unwrap();
+        header.to_str().unwrap().to_owned()
+    }
+    let layer = tower::util::MapRequestLayer::new(|mut request: Request<Body>| {
+        let urls = request.extensions().get::<tack_routing::Urls>().cloned();
+        let home = urls.map_or("no urls".to_owned(), |urls| {
+            urls.reverse("home", &[]).unwrap()
+        });
+        request
+            .headers_mut()
+            .insert("x-home", HeaderValue::from_str(&home).unwrap());
+        request
+    });
+    let router = Router::new()
+        .route("/show", get(show))
+        .layer(layer)
+        .route("/home/", get(echo))
+        .name("home");
+    assert_eq!(
+        run(TestClient::new(router).get("/show").send()).text(),
+        "/home/"
+    );
+}
