@@ -19,7 +19,7 @@ use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 use crate::Settings;
-use crate::pages;
+use crate::{api, pages};
 
 /// Where the app's own files live (templates and static files are also
 /// embedded in the binary; in debug mode the files on disk win and reload).
@@ -35,6 +35,8 @@ pub struct Newsroom {
     pub db: AsyncDatabase,
     /// The pages' templates.
     pub templates: Templates,
+    /// Who may write through the API (nobody until sign-in lands).
+    pub api_write: api::WritePermission,
     /// Debug mode (detailed error pages).
     pub debug: bool,
 }
@@ -110,6 +112,7 @@ impl Newsroom {
         Ok(Newsroom {
             groups,
             db,
+            api_write: |_, _| false,
             templates,
             debug: settings.debug,
         })
@@ -178,7 +181,10 @@ fn live_comments(
 }
 
 /// The routes: what URLs exist and what they are called.
-fn routes(state: &Arc<Newsroom>) -> Router {
+fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
+    let articles = api::articles(state.db.clone(), state.api_write);
+    let comments = api::comments(state.db.clone(), state.api_write, state.groups.clone());
+    let docs = api::docs(&articles, &comments)?;
     let index = {
         let state = state.clone();
         move |request| pages::index(state.clone(), request)
@@ -187,14 +193,20 @@ fn routes(state: &Arc<Newsroom>) -> Router {
         let state = state.clone();
         move |request| pages::article_detail(state.clone(), request)
     };
-    Router::new()
+    Ok(Router::new()
         .route("/", get(index))
         .name("index")
         .route("/articles/{slug:slug}/", get(detail))
         .name("article-detail")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
-        .nest_service("/static", ServeDir::new(app_dir("static")))
+        .nest_service("/api/articles", articles)
+        .nest_service("/api/comments", comments)
+        .route_service("/api/openapi.json", docs.clone())
+        .name("api-schema")
+        .route_service("/api/docs/", docs)
+        .name("api-docs")
+        .nest_service("/static", ServeDir::new(app_dir("static"))))
 }
 
 /// Why the app could not start.
@@ -214,6 +226,9 @@ pub enum StartError {
     /// The websocket channel layer could not start.
     #[error("live comments: {0}")]
     Websocket(#[from] tack_ws::Error),
+    /// The API's OpenAPI document could not be built.
+    #[error("API documentation: {0}")]
+    ApiDoc(#[from] tack_apidoc::Error),
     /// The session table could not be created.
     #[error("sessions: {0}")]
     Sessions(tack_sessions::Error),
@@ -245,7 +260,7 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
     let urls = Arc::new(OnceLock::new());
     let state = Arc::new(Newsroom::new(settings, db, urls.clone())?);
     let pages = state.clone();
-    let router = routes(&state)
+    let router = routes(&state)?
         .debug(settings.debug)
         .error_page(move |page| pages.error_page(page));
     // Set once, here, before the router serves anything.

@@ -1,0 +1,149 @@
+//! The REST API: `/api/articles/`, `/api/comments/`, the OpenAPI document
+//! and its docs page (see NEWSROOM.md).
+
+use chrono::Utc;
+use http::request::Parts;
+use serde_json::json;
+use tack_apidoc::{ApiDoc, DocsService, SecurityScheme};
+use tack_crud::{Action, Crud};
+use tack_orm::{AsyncDatabase, Database};
+use tack_ws::Groups;
+
+use crate::app::article_group;
+use crate::models::{Article, Comment, Status};
+
+/// Who may write through the API: a function of the action and the request.
+pub type WritePermission = fn(Action, &Parts) -> bool;
+
+/// The article collection at `/api/articles/`.
+pub fn articles(db: AsyncDatabase, can_write: WritePermission) -> Crud<Article> {
+    Crud::<Article>::new(db)
+        .fields(&[
+            "id",
+            "title",
+            "slug",
+            "body",
+            "author",
+            "status",
+            "published_at",
+            "created_at",
+            "tags",
+        ])
+        .writable(&[
+            "title",
+            "slug",
+            "body",
+            "author",
+            "status",
+            "published_at",
+            "tags",
+        ])
+        .filter_fields(&["status", "author"])
+        .filter_as("tag", "tags__name", &["exact"])
+        .filter("published_at", &["gte", "lte"])
+        .search_fields(&["title", "body"])
+        .ordering_fields(&["published_at", "created_at", "title"])
+        .default_ordering("-published_at")
+        .base_path("/api/articles/")
+        // Readers who may not write see published articles only.
+        .scope(move |parts, articles| {
+            if can_write(Action::Update, parts) {
+                articles
+            } else {
+                articles.filter(Article::STATUS.eq(Status::Published))
+            }
+        })
+        .before_create(|_, _, article: &mut Article| {
+            article.created_at = Utc::now();
+            Ok(())
+        })
+        .permission(move |action: Action, parts: &Parts| {
+            action.is_read() || can_write(action, parts)
+        })
+}
+
+/// The comment collection at `/api/comments/`; each new comment is pushed
+/// to the article's live viewers.
+pub fn comments(db: AsyncDatabase, can_write: WritePermission, groups: Groups) -> Crud<Comment> {
+    let lookup: Database = db.database().clone();
+    Crud::<Comment>::new(db)
+        .fields(&["id", "article", "author_name", "body", "created_at"])
+        .writable(&["article", "author_name", "body"])
+        .filter_fields(&["article"])
+        .ordering_fields(&["created_at"])
+        .default_ordering("created_at")
+        .base_path("/api/comments/")
+        .before_create(|_, _, comment: &mut Comment| {
+            comment.created_at = Utc::now();
+            Ok(())
+        })
+        // Hooks run on the database worker after the commit: a query here
+        // does not block the async executor.
+        .after_create(move |_, comment: &Comment| announce(&lookup, &groups, comment))
+        .permission(move |action: Action, parts: &Parts| {
+            action.is_read() || can_write(action, parts)
+        })
+}
+
+/// Pushes `{"type": "comment.created", "comment": {...}}` to the viewers of
+/// the comment's article. A failure is logged: the comment is saved anyway.
+pub fn announce(db: &Database, groups: &Groups, comment: &Comment) {
+    let slug = Article::objects()
+        .filter(Article::ID.eq(comment.article.id()))
+        .first(db)
+        .map(|article| article.map(|a| a.slug));
+    let slug = match slug {
+        Ok(Some(slug)) => slug,
+        Ok(None) => return,
+        Err(error) => {
+            eprintln!("newsroom: live comment lookup failed: {error}");
+            return;
+        }
+    };
+    let event = json!({
+        "type": "comment.created",
+        "comment": {
+            "id": comment.id,
+            "article": comment.article.id(),
+            "author_name": comment.author_name,
+            "body": comment.body,
+            "created_at": comment.created_at,
+        },
+    });
+    if let Err(error) = groups.broadcast_json(&article_group(&slug), &event) {
+        eprintln!("newsroom: live comment push failed: {error}");
+    }
+}
+
+/// The OpenAPI document of the whole API and the service answering
+/// `/api/openapi.json` and `/api/docs/`.
+pub fn docs(
+    articles: &Crud<Article>,
+    comments: &Crud<Comment>,
+) -> Result<DocsService, tack_apidoc::Error> {
+    let mut doc = ApiDoc::new("Newsroom API", "1.0.0")
+        .with_description(
+            "Articles and comments of the newsroom example. Reading is open; writing \
+             needs a signed-in session (with the CSRF header) or a bearer token.",
+        )
+        .with_tag("articles", "Stories, their authors and tags.")
+        .with_tag(
+            "comments",
+            "Readers' comments, pushed live to the article page.",
+        )
+        .with_security_scheme("session", SecurityScheme::session_cookie("sessionid"))
+        .with_security_scheme("csrf", SecurityScheme::csrf_header("X-CSRFToken"))
+        .with_security_scheme("bearer", SecurityScheme::bearer());
+    let secure = |action: Action, op: tack_apidoc::Operation| {
+        if action.is_read() {
+            op.public()
+        } else {
+            op.security(["session", "csrf"]).security(["bearer"])
+        }
+    };
+    articles.document_with(&mut doc, "/api/articles", secure)?;
+    comments.document_with(&mut doc, "/api/comments", secure)?;
+    Ok(DocsService::new(doc.build()?)
+        .with_json_path("/api/openapi.json")
+        .with_page_path("/api/docs/"))
+}
