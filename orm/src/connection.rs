@@ -182,6 +182,8 @@ impl Connection {
         stream: bool,
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
+        #[cfg(not(feature = "postgres"))]
+        let _ = stream;
         let mut backend = self.backend()?;
         let mut seen = 0;
         let result = match &mut *backend {

@@ -30,10 +30,10 @@ pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
 pub use model::{
     Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
-    RelationKind, StatementCache, Validator,
+    RelationKind, ReverseMeta, StatementCache, Validator,
 };
 pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};
-pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField};
+pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField, Reverse};
 pub use row::Row;
 pub use schema::create_table_sql;
 pub use tack_orm_macros::{Choices, Model};

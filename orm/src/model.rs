@@ -77,6 +77,18 @@ pub struct ManyToManyMeta {
     pub verbose_name: &'static str,
 }
 
+/// The other side of a foreign key: a field on the target model that holds
+/// the referring rows once prefetched (`pub articles: Reverse<Article>`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReverseMeta {
+    /// The field's name on this model (`articles`).
+    pub name: &'static str,
+    /// The model that holds the foreign key (`Article`).
+    pub source: fn() -> &'static ModelMeta,
+    /// The foreign key field on that model (`author`).
+    pub field: &'static str,
+}
+
 /// One stored field of a model.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldMeta {
@@ -197,6 +209,8 @@ pub struct ModelMeta {
     pub pk: usize,
     /// Many-to-many relations.
     pub many_to_many: &'static [ManyToManyMeta],
+    /// Reverse foreign keys declared with `Reverse<T>` fields.
+    pub reverse: &'static [ReverseMeta],
     /// Decodes a model from a row starting at a column, boxed (used for
     /// `select_related` and `prefetch_related`).
     pub decode: fn(&Row<'_>, usize) -> Result<Box<dyn Any + Send>>,
@@ -277,9 +291,16 @@ impl ModelMeta {
         m2m.iter().find(|m| m.name == name)
     }
 
+    /// A reverse relation by name.
+    pub fn reverse(&self, name: &str) -> Option<&'static ReverseMeta> {
+        let reverse: &'static [ReverseMeta] = self.reverse;
+        reverse.iter().find(|r| r.name == name)
+    }
+
     pub(crate) fn unknown_field(&self, name: &str) -> Error {
         let mut names: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
         names.extend(self.many_to_many.iter().map(|m| m.name));
+        names.extend(self.reverse.iter().map(|r| r.name));
         Error::UnknownField {
             model: self.name,
             field: name.to_owned(),

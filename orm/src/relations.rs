@@ -161,6 +161,63 @@ impl<T: Model> serde::Serialize for ManyToMany<T> {
     }
 }
 
+/// The rows of model `T` whose foreign key points at this object, as a
+/// field: `#[tack(related_field = "author")] pub articles: Reverse<Article>`.
+/// Not a column; filled by `prefetch_related("articles")` (one query for
+/// all the objects loaded).
+pub struct Reverse<T> {
+    loaded: Option<Vec<T>>,
+}
+
+impl<T> Reverse<T> {
+    /// An empty, unloaded relation.
+    pub fn new() -> Self {
+        Reverse { loaded: None }
+    }
+
+    /// The prefetched rows, if loaded.
+    pub fn loaded(&self) -> Option<&[T]> {
+        self.loaded.as_deref()
+    }
+}
+
+impl<T> Default for Reverse<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Clone> Clone for Reverse<T> {
+    fn clone(&self) -> Self {
+        Reverse {
+            loaded: self.loaded.clone(),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Reverse<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.loaded {
+            Some(items) => f.debug_list().entries(items).finish(),
+            None => f.write_str("Reverse(not loaded)"),
+        }
+    }
+}
+
+impl<T: Model> RelatedField for Reverse<T> {
+    fn set_related(&mut self, related: Related) -> Result<()> {
+        if let Related::Many(items) = related {
+            self.loaded = Some(
+                items
+                    .into_iter()
+                    .map(downcast::<T>)
+                    .collect::<Result<_>>()?,
+            );
+        }
+        Ok(())
+    }
+}
+
 /// A relation field that can hold loaded objects (implemented for
 /// `ForeignKey<T>`, `Option<ForeignKey<T>>` and `ManyToMany<T>`; the derive
 /// calls it).
@@ -422,12 +479,17 @@ pub(crate) fn prefetch<M: Model>(
             }
             continue;
         }
+        if let Some(reverse) = meta.reverse(name) {
+            prefetch_reverse(conn, models, name, reverse)?;
+            continue;
+        }
         let field = meta.try_field(name)?;
         let Some(relation) = field.relation else {
             return Err(Error::UnknownField {
                 model: meta.name,
                 field: name.clone(),
-                hint: " (prefetch_related takes a foreign key or many-to-many field)".into(),
+                hint: " (prefetch_related takes a foreign key, reverse or many-to-many field)"
+                    .into(),
             });
         };
         let target = (relation.target)();
@@ -477,6 +539,66 @@ pub(crate) fn prefetch<M: Model>(
             };
             model.set_related(name, Related::One(related))?;
         }
+    }
+    Ok(())
+}
+
+/// Loads the rows that refer to each of `models` through `reverse`, with one
+/// query (per 5,000 objects).
+fn prefetch_reverse<M: Model>(
+    conn: &Connection,
+    models: &mut [M],
+    name: &str,
+    reverse: &'static crate::model::ReverseMeta,
+) -> Result<()> {
+    let source = (reverse.source)();
+    let field = source.try_field(reverse.field)?;
+    let at = source
+        .fields
+        .iter()
+        .position(|f| f.name == field.name)
+        .unwrap_or(0);
+    let pks: Vec<Value> = models.iter().map(|m| m.pk().to_value()).collect();
+    let mut grouped: HashMap<String, Vec<Vec<Value>>> = HashMap::new();
+    for chunk in pks.chunks(5000) {
+        let mut sql = Sql::new(conn.dialect());
+        sql.push("SELECT ");
+        select_columns(&mut sql, "t", source);
+        sql.push(" FROM ");
+        sql.ident(source.table);
+        sql.push(" AS t WHERE t.");
+        sql.ident(field.column);
+        sql.push(" IN (");
+        for (i, v) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.param(v.clone());
+        }
+        sql.push(") ORDER BY t.");
+        sql.ident(source.pk_field().column);
+        conn.query(&sql.text, &sql.params, |row| {
+            let values = (0..source.fields.len())
+                .map(|i| row.value(i))
+                .collect::<Result<Vec<_>>>()?;
+            let owner = values[at]
+                .clone()
+                .coerce(M::meta().pk_field().kind)
+                .map_err(|e| Error::query(e.to_string()))?;
+            grouped.entry(key(&owner)).or_default().push(values);
+            Ok(())
+        })?;
+    }
+    for model in models.iter_mut() {
+        let rows = grouped
+            .get(&key(&model.pk().to_value()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let items = rows
+            .iter()
+            .map(|values| (source.decode)(&Row::from_values(values), 0))
+            .collect::<Result<Vec<_>>>()?;
+        model.set_related(name, Related::Many(items))?;
     }
     Ok(())
 }

@@ -50,6 +50,16 @@ fn metadata_describes_the_model() {
     assert_eq!(meta.many_to_many[0].join_table, "news_article_tags");
     assert_eq!(meta.many_to_many[0].source_column, "article_id");
     assert_eq!(meta.many_to_many[0].target_column, "tag_id");
+    let reverse = meta.reverse("comments").unwrap();
+    assert_eq!(
+        ((reverse.source)().name, reverse.field),
+        ("Comment", "article")
+    );
+    assert_eq!(
+        meta.fields.len(),
+        9,
+        "relations that are not columns stay out of the fields"
+    );
     let name = Author::meta().field("name").unwrap();
     assert_eq!(name.verbose_name, "display name");
     assert_eq!(name.help_text, "Shown on articles");
@@ -133,6 +143,7 @@ fn validation_refuses_bad_data(db: &Database) {
         views: 0,
         rating: 0.0,
         tags: ManyToMany::new(),
+        comments: tack_orm::Reverse::new(),
     };
     let errors = bad.validate().unwrap_err();
     assert_eq!(

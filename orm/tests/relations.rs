@@ -207,6 +207,41 @@ fn prefetch_related_fills_relations(db: &Database) {
     assert!(tag_names(&loaded[2]).is_empty());
     assert_eq!(loaded[2].author.cached().unwrap().name, "Bob");
     assert_eq!(loaded[0].author.cached().unwrap().name, "Ada");
+
+    // Reverse foreign keys: every article's comments in one more query.
+    for (i, body) in [(0, "first"), (0, "second"), (2, "third")] {
+        let mut comment = Comment {
+            id: 0,
+            article: ForeignKey::from(&articles[i]),
+            author_name: "r".into(),
+            body: body.into(),
+            created_at: at(1),
+        };
+        comment.save(db).unwrap();
+    }
+    let before = db.queries_run();
+    let loaded = Article::objects()
+        .order_by(Article::ID.asc())
+        .prefetch_related("comments")
+        .all(db)
+        .unwrap();
+    assert_eq!(db.queries_run() - before, 2);
+    let bodies = |a: &Article| -> Vec<String> {
+        a.comments
+            .loaded()
+            .unwrap()
+            .iter()
+            .map(|c| c.body.clone())
+            .collect()
+    };
+    assert_eq!(bodies(&loaded[0]), ["first", "second"]);
+    assert!(bodies(&loaded[1]).is_empty());
+    assert_eq!(bodies(&loaded[2]), ["third"]);
+    let error = Article::objects()
+        .prefetch_related("nothing")
+        .all(db)
+        .unwrap_err();
+    assert!(error.to_string().contains("nothing"), "{error}");
 }
 
 fn aggregates_and_group_by(db: &Database) {

@@ -100,6 +100,7 @@ struct FieldOpts {
     related_name: Option<String>,
     validate: Option<syn::Path>,
     join_table: Option<String>,
+    related_field: Option<String>,
 }
 
 fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
@@ -134,6 +135,8 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 o.related_name = Some(string(&meta)?);
             } else if p.is_ident("join_table") {
                 o.join_table = Some(string(&meta)?);
+            } else if p.is_ident("related_field") {
+                o.related_field = Some(string(&meta)?);
             } else if p.is_ident("on_delete") {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 o.on_delete = Some((lit.value(), lit.span()));
@@ -144,7 +147,7 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 return Err(meta.error(
                     "unknown tack field option; expected one of: primary_key, max_length, unique, index, \
                      default, choices, verbose_name, help_text, db_column, blank, on_delete, related_name, \
-                     validate, join_table",
+                     validate, join_table, related_field",
                 ));
             }
             Ok(())
@@ -198,6 +201,7 @@ enum Shape {
     Plain,
     Relation { target: Type, one_to_one: bool },
     ManyToMany { target: Type },
+    Reverse { target: Type },
 }
 
 fn model(input: DeriveInput) -> syn::Result<Tokens> {
@@ -242,6 +246,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
 
     let mut field_metas = Vec::new();
     let mut m2m_metas = Vec::new();
+    let mut reverse_metas = Vec::new();
     let mut from_row = Vec::new();
     let mut to_values = Vec::new();
     let mut get_arms = Vec::new();
@@ -282,6 +287,11 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 })?,
                 one_to_one: kind == "OneToOne",
             },
+            Some("Reverse") => Shape::Reverse {
+                target: generic_of(inner, "Reverse").cloned().ok_or_else(|| {
+                    syn::Error::new_spanned(inner, "write the referring model: Reverse<Article>")
+                })?,
+            },
             Some("ManyToMany") => {
                 if nullable {
                     return Err(syn::Error::new_spanned(
@@ -302,6 +312,24 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             .verbose_name
             .clone()
             .unwrap_or_else(|| fname.replace('_', " "));
+        if let Shape::Reverse { target } = &shape {
+            let related_field = o
+                .related_field
+                .clone()
+                .unwrap_or_else(|| model_snake.clone());
+            reverse_metas.push(quote! {
+                __t::ReverseMeta {
+                    name: #fname,
+                    source: <#target as __t::Model>::meta,
+                    field: #related_field,
+                }
+            });
+            from_row.push(quote! { #ident: ::core::default::Default::default() });
+            related_arms.push(
+                quote! { #fname => __t::RelatedField::set_related(&mut self.#ident, related) },
+            );
+            continue;
+        }
         if let Shape::ManyToMany { target } = &shape {
             let target_snake = snake(&last_ident(target).unwrap_or_default());
             let (source_col, target_col) = if target_snake == model_snake {
@@ -514,6 +542,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
     let fields_tokens = field_metas;
     let field_count = fields_tokens.len();
     let m2m_count = m2m_metas.len();
+    let reverse_count = reverse_metas.len();
     let accessor_tokens: Vec<Tokens> = accessors
         .iter()
         .map(|(ident, target, index)| {
@@ -541,6 +570,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
 
             static __FIELDS: [__t::FieldMeta; #field_count] = [#(#fields_tokens),*];
             static __M2M: [__t::ManyToManyMeta; #m2m_count] = [#(#m2m_metas),*];
+            static __REVERSE: [__t::ReverseMeta; #reverse_count] = [#(#reverse_metas),*];
             static __META: __t::ModelMeta = __t::ModelMeta {
                 name: #name_str,
                 app: #app,
@@ -550,6 +580,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 fields: &__FIELDS,
                 pk: #pk_index,
                 many_to_many: &__M2M,
+                reverse: &__REVERSE,
                 decode: __decode,
                 statements: __t::StatementCache::new(),
             };

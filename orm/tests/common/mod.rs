@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tack_orm::prelude::*;
-use tack_orm::{OneToOne, ValidationErrors};
+use tack_orm::{OneToOne, Reverse, ValidationErrors};
 use uuid::Uuid;
 
 #[derive(Choices, Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,8 @@ pub struct Article {
     pub views: i64,
     pub rating: f64,
     pub tags: ManyToMany<Tag>,
+    #[tack(related_field = "article")]
+    pub comments: Reverse<Comment>,
 }
 
 fn check_article(article: &Article, errors: &mut ValidationErrors) {
@@ -182,6 +184,7 @@ pub fn article(
         views,
         rating: views as f64 / 2.0,
         tags: ManyToMany::new(),
+        comments: Reverse::new(),
     };
     a.save(db).expect("save article");
     a
