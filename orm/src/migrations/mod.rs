@@ -23,6 +23,7 @@
 //! that Cargo rebuilds when the folder changes.
 
 mod autodetect;
+mod command;
 mod runner;
 mod sql;
 mod state;
@@ -33,8 +34,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use autodetect::Renames;
+pub use command::{Project, USAGE, run_command};
 pub use runner::{
-    CheckReport, MigrateReport, MigrationStatus, check, migrate, showmigrations, sqlmigrate,
+    CheckReport, MigrateReport, MigrationStatus, adopt_existing_tables, check, migrate,
+    showmigrations, sqlmigrate,
 };
 pub use state::{
     Column, ColumnType, JoinSide, JoinTable, Operation, ProjectState, Reference, Table,

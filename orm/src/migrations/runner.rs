@@ -357,3 +357,67 @@ pub fn check(
         model_changes,
     })
 }
+
+fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        Dialect::Postgres => {
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let mut found = false;
+    conn.query(sql, &[Value::Text(table.to_owned())], |_| {
+        found = true;
+        Ok(())
+    })?;
+    Ok(found)
+}
+
+/// Records as applied, without running them, the leading unapplied
+/// migrations that only create tables when every one of those tables
+/// exists already: a database whose tables `Database::create_tables` made
+/// before the application had migrations is adopted this way (Django's
+/// `--fake-initial`). Answers the names recorded.
+pub fn adopt_existing_tables(db: &Database, migrations: &Migrations) -> Result<Vec<String>> {
+    use super::state::Operation;
+    let conn = db.connection()?;
+    ensure_table(&conn)?;
+    let mut adopted = Vec::new();
+    for m in migrations.iter() {
+        let tables: Option<Vec<&String>> =
+            m.operations
+                .iter()
+                .map(|op| match op {
+                    Operation::CreateTable { table, .. }
+                    | Operation::CreateJoinTable { table, .. } => Some(table),
+                    _ => None,
+                })
+                .collect();
+        let Some(tables) = tables else { break };
+        let recorded = conn.atomic(|tx| {
+            lock(tx)?;
+            if is_applied(tx, &m.name)? {
+                return Ok(true);
+            }
+            for table in &tables {
+                if !table_exists(tx, table)? {
+                    return Ok(false);
+                }
+            }
+            let mut sql = format!("INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (");
+            tx.dialect().placeholder_into(&mut sql, 1);
+            sql.push_str(", ");
+            tx.dialect().placeholder_into(&mut sql, 2);
+            sql.push(')');
+            let now = Value::Text(chrono::Utc::now().to_rfc3339());
+            tx.execute(&sql, &[Value::Text(m.name.clone()), now])?;
+            adopted.push(m.name.clone());
+            Ok::<_, Error>(true)
+        })?;
+        if !recorded {
+            break;
+        }
+    }
+    Ok(adopted)
+}

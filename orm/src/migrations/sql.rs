@@ -16,7 +16,7 @@ fn unique_name(table: &str, column: &str) -> String {
 }
 
 fn fk_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_fk")
+    format!("{table}_{column}_fkey")
 }
 
 fn sql_type(d: Dialect, kind: FieldKind, max_length: Option<u32>) -> String {
@@ -433,4 +433,86 @@ fn postgres_alter(
         out.push(format!("{head} DROP NOT NULL"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::state::Table;
+
+    fn state() -> ProjectState {
+        let mut state = ProjectState::default();
+        let ty = |null| ColumnType {
+            kind: FieldKind::I32,
+            max_length: None,
+            null,
+            default: None,
+        };
+        let column = Column {
+            name: "n".into(),
+            ty: ty(true),
+            primary_key: false,
+            auto: false,
+            unique: false,
+            index: true,
+            references: None,
+        };
+        state.tables.insert(
+            "t".into(),
+            Table {
+                columns: vec![column],
+            },
+        );
+        state
+    }
+
+    #[test]
+    fn postgres_alter_fills_nulls_before_not_null() {
+        let op = Operation::AlterColumn {
+            table: "t".into(),
+            column: "n".into(),
+            old: None,
+            new: ColumnType {
+                kind: FieldKind::I64,
+                max_length: None,
+                null: false,
+                default: Some(0.into()),
+            },
+        };
+        let sql = operation_sql(Dialect::Postgres, &state(), &op).expect("sql");
+        assert_eq!(
+            sql,
+            [
+                r#"ALTER TABLE "t" ALTER COLUMN "n" TYPE BIGINT USING "n"::BIGINT"#,
+                r#"ALTER TABLE "t" ALTER COLUMN "n" SET DEFAULT 0"#,
+                r#"UPDATE "t" SET "n" = 0 WHERE "n" IS NULL"#,
+                r#"ALTER TABLE "t" ALTER COLUMN "n" SET NOT NULL"#,
+            ]
+        );
+        let sqlite = operation_sql(Dialect::Sqlite, &state(), &op).expect("sql");
+        assert_eq!(
+            sqlite[1],
+            r#"INSERT INTO "t__tack_new" ("n") SELECT COALESCE("n", 0) FROM "t""#
+        );
+        assert_eq!(sqlite[4], r#"CREATE INDEX "t_n_idx" ON "t" ("n")"#);
+    }
+
+    #[test]
+    fn renames_keep_index_names_in_step() {
+        let op = Operation::RenameColumn {
+            table: "t".into(),
+            old: "n".into(),
+            new: "m".into(),
+        };
+        let pg = operation_sql(Dialect::Postgres, &state(), &op).expect("sql");
+        assert_eq!(pg[1], r#"ALTER INDEX "t_n_idx" RENAME TO "t_m_idx""#);
+        let sqlite = operation_sql(Dialect::Sqlite, &state(), &op).expect("sql");
+        assert_eq!(
+            &sqlite[1..],
+            [
+                r#"DROP INDEX "t_n_idx""#,
+                r#"CREATE INDEX "t_m_idx" ON "t" ("m")"#
+            ]
+        );
+    }
 }

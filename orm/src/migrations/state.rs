@@ -674,3 +674,154 @@ impl ProjectState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, kind: FieldKind) -> Column {
+        Column {
+            name: name.into(),
+            ty: ColumnType {
+                kind,
+                max_length: None,
+                null: false,
+                default: None,
+            },
+            primary_key: false,
+            auto: false,
+            unique: false,
+            index: false,
+            references: None,
+        }
+    }
+
+    #[test]
+    fn defaults_round_trip_through_json() {
+        let values = [
+            Value::Bool(true),
+            Value::I32(-3),
+            Value::I64(1 << 40),
+            Value::F64(1.5),
+            Value::Text("it's".into()),
+            Value::Bytes(vec![0, 255, 16]),
+            Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).expect("a leap day")),
+            Value::Uuid(uuid::Uuid::nil()),
+            Value::Json(serde_json::json!({"a": [1, 2]})),
+        ];
+        for value in values {
+            let kind = match &value {
+                Value::Bool(_) => FieldKind::Bool,
+                Value::I32(_) => FieldKind::I32,
+                Value::I64(_) => FieldKind::I64,
+                Value::F64(_) => FieldKind::F64,
+                Value::Text(_) => FieldKind::Text,
+                Value::Bytes(_) => FieldKind::Bytes,
+                Value::Date(_) => FieldKind::Date,
+                Value::Uuid(_) => FieldKind::Uuid,
+                _ => FieldKind::Json,
+            };
+            let json = default_json(&value).expect("a default");
+            assert_eq!(default_value(kind, &json).expect("decodes"), value);
+        }
+        assert!(default_json(&Value::Null).is_none());
+        assert!(default_value(FieldKind::I32, &serde_json::json!("x")).is_err());
+    }
+
+    #[test]
+    fn every_operation_is_undone_by_its_reverse() {
+        let mut state = ProjectState::default();
+        let mut id = column("id", FieldKind::I64);
+        id.primary_key = true;
+        id.auto = true;
+        let setup = Operation::CreateTable {
+            table: "t".into(),
+            columns: vec![id, column("a", FieldKind::Text)],
+        };
+        state.apply(&setup).expect("create");
+        let ops = [
+            Operation::AddColumn {
+                table: "t".into(),
+                column: column("b", FieldKind::I64),
+            },
+            Operation::RenameColumn {
+                table: "t".into(),
+                old: "a".into(),
+                new: "c".into(),
+            },
+            Operation::AddIndex {
+                table: "t".into(),
+                column: "a".into(),
+            },
+            Operation::AddUnique {
+                table: "t".into(),
+                column: "a".into(),
+            },
+            Operation::RenameTable {
+                old: "t".into(),
+                new: "u".into(),
+            },
+            Operation::RemoveColumn {
+                table: "t".into(),
+                column: "a".into(),
+                old: Some(column("a", FieldKind::Text)),
+            },
+            Operation::AlterColumn {
+                table: "t".into(),
+                column: "a".into(),
+                old: Some(column("a", FieldKind::Text).ty),
+                new: ColumnType {
+                    kind: FieldKind::Text,
+                    max_length: Some(9),
+                    null: true,
+                    default: Some("x".into()),
+                },
+            },
+            Operation::DropTable {
+                table: "t".into(),
+                columns: Some(state.tables["t"].columns.clone()),
+            },
+        ];
+        for op in ops {
+            let mut changed = state.clone();
+            changed
+                .apply(&op)
+                .unwrap_or_else(|e| panic!("{}: {e}", op.describe()));
+            assert_ne!(changed, state, "{}", op.describe());
+            for undo in op.reverse().expect("reversible") {
+                changed.apply(&undo).expect("undo applies");
+            }
+            assert_eq!(changed, state, "{} and back", op.describe());
+        }
+    }
+
+    #[test]
+    fn operations_without_the_old_definition_are_irreversible() {
+        let op = Operation::RemoveColumn {
+            table: "t".into(),
+            column: "a".into(),
+            old: None,
+        };
+        let message = op.reverse().expect_err("irreversible").to_string();
+        assert!(
+            message.contains("Remove column a from t cannot be reversed"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn nonsense_operations_are_refused() {
+        let mut state = ProjectState::default();
+        let op = Operation::AddIndex {
+            table: "nope".into(),
+            column: "a".into(),
+        };
+        assert!(
+            state
+                .apply(&op)
+                .expect_err("no table")
+                .to_string()
+                .contains("nope")
+        );
+    }
+}

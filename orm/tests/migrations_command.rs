@@ -1,0 +1,122 @@
+//! The subcommands an application forwards to, and adopting tables that
+//! `create_tables` made before the application had migrations.
+
+#[path = "migrations/harness.rs"]
+mod harness;
+
+use std::path::Path;
+
+use tack_orm::migrations::{Project, run_command};
+use tack_orm::prelude::*;
+use tack_orm::{Database, ModelMeta};
+
+#[derive(Model, Clone, Debug)]
+#[tack(app = "cmd")]
+struct Writer {
+    id: i64,
+    #[tack(max_length = 40)]
+    name: String,
+}
+
+#[derive(Model, Clone, Debug)]
+#[tack(app = "cmd")]
+struct Story {
+    id: i64,
+    #[tack(index)]
+    title: String,
+    #[tack(on_delete = "cascade")]
+    writer: ForeignKey<Writer>,
+}
+
+mod later {
+    use super::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(app = "cmd", table = "cmd_story")]
+    pub struct Story {
+        pub id: i64,
+        #[tack(index)]
+        pub title: String,
+        #[tack(on_delete = "cascade")]
+        pub writer: ForeignKey<Writer>,
+        #[tack(default = false)]
+        pub featured: bool,
+    }
+}
+
+fn run(project: &Project<'_>, url: &str, line: &str) -> String {
+    let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    run_command(project, || Database::connect(url), &args)
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .unwrap_or_else(|| panic!("{line} is a migration command"))
+}
+
+fn subcommands_adopt_and_evolve(url: &str, dir: &Path) {
+    let models: [&'static ModelMeta; 2] = [Writer::meta(), Story::meta()];
+    // The application created its tables before it had migrations.
+    let db = Database::connect(url).expect("connect");
+    db.create_tables(&models).expect("create tables");
+    let mut ada = Writer {
+        id: 0,
+        name: "Ada".into(),
+    };
+    ada.save(&db).expect("save");
+
+    let project = Project {
+        models: &models,
+        folder: dir,
+        embedded: &[],
+    };
+    let out = run(&project, url, "makemigrations");
+    assert!(
+        out.contains("0001_initial") && out.contains("Create table cmd_story"),
+        "{out}"
+    );
+    assert_eq!(run(&project, url, "makemigrations"), "No changes detected");
+    assert_eq!(run(&project, url, "showmigrations"), "[ ] 0001_initial");
+    let out = run(&project, url, "migrate --fake-initial");
+    assert_eq!(
+        out,
+        "Adopted 0001_initial (its tables exist already)\nNo migrations to apply"
+    );
+    assert!(run(&project, url, "showmigrations").starts_with("[X] 0001_initial"));
+
+    let models: [&'static ModelMeta; 2] = [Writer::meta(), later::Story::meta()];
+    let project = Project {
+        models: &models,
+        folder: dir,
+        embedded: &[],
+    };
+    let out = run(&project, url, "checkmigrations");
+    assert!(out.contains("Add column featured to cmd_story"), "{out}");
+    let out = run(&project, url, "makemigrations --name featured");
+    assert!(out.contains("0002_featured"), "{out}");
+    let sql = run(&project, url, "sqlmigrate 0002_featured");
+    assert!(sql.contains("featured"), "{sql}");
+    assert_eq!(run(&project, url, "migrate"), "Applied 0002_featured");
+    assert_eq!(
+        run(&project, url, "checkmigrations"),
+        "the database schema matches the models"
+    );
+    drop(db);
+    let db = Database::connect(url).expect("connect");
+    let mut story = later::Story {
+        id: 0,
+        title: "Tides".into(),
+        writer: ForeignKey::new(ada.id),
+        featured: true,
+    };
+    story.save(&db).expect("save with the new column");
+    assert_eq!(
+        run(&project, url, "migrate 0001_initial"),
+        "Rolled back 0002_featured"
+    );
+
+    let args = vec!["serve".to_owned()];
+    let none = run_command(&project, || Database::connect(url), &args).expect("not ours");
+    assert!(none.is_none());
+    let args = vec!["migrate".to_owned(), "a".to_owned(), "b".to_owned()];
+    let error = run_command(&project, || Database::connect(url), &args).expect_err("two targets");
+    assert!(error.to_string().contains("usage"), "{error}");
+}
+
+both_backends!(subcommands_adopt_and_evolve);
