@@ -14,6 +14,7 @@ use http::{Method, Request, StatusCode, Uri};
 use tack_http::{Body, BoxError, IntoResponse, Response};
 use tower::{Layer, Service};
 
+use crate::error::ErrorInfo;
 use crate::page::{self, ErrorPage, ErrorPageFn};
 use crate::pattern::{self, Checks, Pattern};
 use crate::request::{BodyLimit, DEFAULT_BODY_LIMIT, PathParams};
@@ -564,10 +565,8 @@ impl Core {
                 None => match &core.fallback {
                     Some(route) => Call::Route(route.clone(), request),
                     None => {
-                        let error = Error::NotFound {
-                            path: request.uri().path().to_owned(),
-                        };
-                        return Box::pin(std::future::ready(error.into_response()));
+                        let response = core.not_found(request.uri().path());
+                        return Box::pin(std::future::ready(response));
                     }
                 },
             },
@@ -585,6 +584,28 @@ impl Core {
                 .into_response()
             })
         })
+    }
+
+    /// A 404 whose debug text lists the patterns tried, as Django's does.
+    fn not_found(&self, path: &str) -> Response {
+        let mut response = Error::NotFound {
+            path: path.to_owned(),
+        }
+        .into_response();
+        if self.debug
+            && let Some(info) = response.extensions_mut().get_mut::<ErrorInfo>()
+        {
+            let mut text = String::from("The router tried these patterns, in this order:");
+            for entry in &self.routes {
+                text.push_str("\n  ");
+                text.push_str(entry.pattern.source());
+                if let Some(name) = &entry.name {
+                    text.push_str(&format!(" [name='{name}']"));
+                }
+            }
+            info.debug = Some(text);
+        }
+        response
     }
 
     fn append_slash_redirect(&self, request: &Request<Body>) -> Option<Response> {

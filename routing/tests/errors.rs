@@ -195,6 +195,22 @@ fn debug_mode_shows_the_panic_message_escaped() {
 }
 
 #[test]
+fn debug_404s_list_the_patterns_tried() {
+    let router = router().route("/named/", get(ok)).name("named");
+    let response = run(TestClient::new(router.clone().debug(true)).get("/x").send());
+    let text = response.text();
+    assert!(text.contains("tried these patterns"), "{text}");
+    assert!(text.contains("/forbidden"), "{text}");
+    assert!(text.contains("/named/ [name=&#39;named&#39;]"), "{text}");
+    let response = run(TestClient::new(router).get("/x").send());
+    assert!(
+        !response.text().contains("/forbidden"),
+        "{}",
+        response.text()
+    );
+}
+
+#[test]
 fn the_error_page_hook_renders_html_errors() {
     let router = router().error_page(|page: &ErrorPage| {
         let debug = page.debug.as_deref().unwrap_or("-");
