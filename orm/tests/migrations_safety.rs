@@ -109,7 +109,65 @@ fn racing_processes_apply_once(url: &str, _dir: &Path) {
     assert_eq!(column(&db, "SELECT name FROM tack_migrations").len(), 3);
 }
 
+const FAMILY: &str = r#"{"operations": [
+  {"op": "create_table", "table": "fam_parent", "columns": [
+    {"name": "id", "type": "i64", "primary_key": true, "auto": true},
+    {"name": "name", "type": "text"}]},
+  {"op": "create_table", "table": "fam_child", "columns": [
+    {"name": "id", "type": "i64", "primary_key": true, "auto": true},
+    {"name": "parent_id", "type": "i64", "index": true,
+     "references": {"table": "fam_parent", "column": "id", "on_delete": "cascade"}}]}
+]}"#;
+
+const LOOSEN: &str = r#"{"dependencies": ["0001_initial"], "operations": [
+  {"op": "alter_column", "table": "fam_parent", "column": "name",
+   "old": {"type": "text"}, "new": {"type": "text", "null": true}}
+]}"#;
+
+fn rebuilding_a_referenced_table_keeps_its_references(url: &str, _dir: &Path) {
+    let files =
+        Migrations::from_files([("0001_initial", FAMILY), ("0002_loosen", LOOSEN)]).expect("parse");
+    let db = Database::connect(url).expect("connect");
+    migrations::migrate(&db, &files, Some("0001_initial")).expect("initial");
+    exec(&db, "INSERT INTO fam_parent (name) VALUES ('a'), ('b')");
+    exec(
+        &db,
+        "INSERT INTO fam_child (parent_id) VALUES (1), (1), (2)",
+    );
+    migrations::migrate(&db, &files, None).expect("loosen (a rebuild on SQLite)");
+    drop(db);
+    let db = Database::connect(url).expect("connect");
+    assert_eq!(
+        column(&db, "SELECT COUNT(*) FROM fam_child"),
+        [Value::I64(3)],
+        "no cascade"
+    );
+    exec(&db, "INSERT INTO fam_parent (name) VALUES (NULL)");
+    assert!(
+        !runs(
+            &db,
+            "INSERT INTO fam_child (parent_id) VALUES (99) RETURNING id"
+        ),
+        "keys enforced"
+    );
+    exec(&db, "DELETE FROM fam_parent WHERE id = 1");
+    assert_eq!(
+        column(&db, "SELECT COUNT(*) FROM fam_child"),
+        [Value::I64(1)],
+        "cascade still works"
+    );
+    migrations::migrate(&db, &files, Some("0001_initial"))
+        .expect_err("a NULL name blocks the rollback");
+    exec(&db, "DELETE FROM fam_parent WHERE name IS NULL");
+    migrations::migrate(&db, &files, Some("0001_initial")).expect("rollback");
+    assert_eq!(
+        column(&db, "SELECT COUNT(*) FROM fam_child"),
+        [Value::I64(1)]
+    );
+}
+
 both_backends!(
     failed_migration_changes_nothing,
-    racing_processes_apply_once
+    racing_processes_apply_once,
+    rebuilding_a_referenced_table_keeps_its_references
 );

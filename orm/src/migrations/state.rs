@@ -510,7 +510,12 @@ impl ProjectState {
                             kind: field.kind,
                             max_length: field.max_length,
                             null: field.null && !field.primary_key,
-                            default: field.default.and_then(|d| default_json(&d())),
+                            // A default that changes per call (the time now)
+                            // is the application's, not the schema's.
+                            default: field
+                                .default
+                                .and_then(|d| Some(d()).filter(|first| *first == d()))
+                                .and_then(|v| default_json(&v)),
                         },
                         primary_key: field.primary_key,
                         auto: field.primary_key && field.auto,
