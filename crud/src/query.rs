@@ -72,18 +72,11 @@ pub(crate) fn list_query<M: Model>(
                 let Some(filter) = config.filters.iter().find(|f| f.param == *key) else {
                     continue;
                 };
-                let value = if filter.lookup_name == "isnull" {
-                    Value::Text(value.clone())
-                } else if value.is_empty() && filter.field.null && filter.lookup_name == "exact" {
-                    Value::Null
-                } else {
-                    Value::Text(value.clone())
-                };
-                let raw = value.to_string();
-                qs = qs.filter_by_name(&filter.lookup, value).map_err(|error| {
+                let text = Value::Text(value.clone());
+                qs = qs.filter_by_name(&filter.lookup, text).map_err(|error| {
                     Error::InvalidParameter {
                         param: key.clone(),
-                        value: raw,
+                        value: value.clone(),
                         message: match error {
                             tack_orm::Error::InvalidValue { message, .. } => message,
                             other => other.to_string(),
