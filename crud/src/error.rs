@@ -158,13 +158,12 @@ impl Error {
         let status = self.status();
         let mut problem = match self {
             Error::Rejected(problem) => return (**problem).clone(),
-            Error::Database(error) if status.is_server_error() => {
+            Error::Database(_) if status.is_server_error() => {
                 let detail = if status == StatusCode::SERVICE_UNAVAILABLE {
                     "the database is unavailable; try again shortly"
                 } else {
                     "the database failed to answer this request"
                 };
-                let _ = error;
                 Problem::new(status).with_detail(detail)
             }
             _ => Problem::new(status).with_detail(self.to_string()),
@@ -195,7 +194,12 @@ impl From<Problem> for Error {
 }
 
 impl IntoResponse for Error {
+    /// The problem response; server errors are logged with their details
+    /// (through `tracing`), which the answer keeps to itself.
     fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "tack-crud request failed");
+        }
         let mut response = self.to_problem().into_response();
         if let Error::MethodNotAllowed { allow, .. } = self {
             response

@@ -214,7 +214,6 @@ pub(crate) fn apply<M: Model>(
     body: &Map<String, serde_json::Value>,
     mode: Mode,
 ) -> Result<Changes, Error> {
-    let meta = M::meta();
     let mut errors = ValidationErrors::new();
     let mut changes = Changes::default();
     for writable in &config.writable {
@@ -274,7 +273,6 @@ pub(crate) fn apply<M: Model>(
             }
         }
     }
-    let _ = meta;
     if errors.is_empty() {
         Ok(changes)
     } else {
