@@ -92,6 +92,19 @@ impl<'r> Row<'r> {
         }
     }
 
+    /// Column `idx` for a field of `kind`, or `None` when it cannot be read
+    /// (then [`Row::value`] says why). The decoding hot path: no error
+    /// value is built or moved while rows are fine.
+    #[doc(hidden)]
+    #[inline]
+    pub fn value_fast(&self, idx: usize, kind: crate::value::FieldKind) -> Option<Value> {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowRef::Sqlite(row) => crate::sqlite::value_fast(row, idx),
+            _ => self.value_for(idx, kind).ok(),
+        }
+    }
+
     /// Column `idx` converted to `T`.
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
         let value = self.value(idx)?;

@@ -66,6 +66,17 @@ pub(crate) fn value_at(row: &rusqlite::Row<'_>, idx: usize) -> Result<Value> {
     })
 }
 
+#[inline]
+pub(crate) fn value_fast(row: &rusqlite::Row<'_>, idx: usize) -> Option<Value> {
+    Some(match row.get_ref(idx).ok()? {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::I64(i),
+        ValueRef::Real(x) => Value::F64(x),
+        ValueRef::Text(t) => Value::Text(std::str::from_utf8(t).ok()?.to_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    })
+}
+
 pub(crate) fn map_error(error: rusqlite::Error, sql: &str) -> Error {
     use rusqlite::ErrorCode;
     if let rusqlite::Error::SqliteFailure(failure, message) = &error {
