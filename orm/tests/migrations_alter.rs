@@ -137,4 +137,86 @@ fn texts(db: &Database) -> Vec<String> {
         .collect()
 }
 
-both_backends!(column_becomes_a_foreign_key_and_back);
+mod moved {
+    use super::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(table = "alt_animal")]
+    pub struct Pet {
+        pub id: i64,
+        #[tack(on_delete = "cascade")]
+        pub owner: ForeignKey<Owner>,
+        #[tack(max_length = 40, unique)]
+        pub name: Option<String>,
+    }
+}
+
+mod unique_name {
+    use super::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(table = "alt_pet")]
+    pub struct Pet {
+        pub id: i64,
+        #[tack(on_delete = "cascade")]
+        pub owner: ForeignKey<Owner>,
+        #[tack(max_length = 40, unique)]
+        pub name: Option<String>,
+    }
+}
+
+fn declared_table_rename_keeps_rows_and_constraints(url: &str, dir: &Path) {
+    apply(url, dir, &[Owner::meta(), unique_name::Pet::meta()]);
+    let db = Database::connect(url).expect("connect");
+    exec(&db, "INSERT INTO alt_owner (id) VALUES (1)");
+    exec(
+        &db,
+        "INSERT INTO alt_pet (owner_id, name) VALUES (1, 'rex')",
+    );
+    drop(db);
+    let renames = migrations::Renames::new().table("alt_pet", "alt_animal");
+    let models = [Owner::meta(), moved::Pet::meta()];
+    let outcome = migrations::makemigrations_with(&models, dir, &renames, None).expect("make");
+    assert!(
+        outcome
+            .to_string()
+            .contains("Rename table alt_pet to alt_animal"),
+        "{outcome}"
+    );
+    let files = Migrations::from_dir(dir).expect("read");
+    let db = Database::connect(url).expect("connect");
+    migrations::migrate(&db, &files, None).expect("rename");
+    assert_eq!(
+        migrations::makemigrations(&models, dir).expect("again"),
+        MakeOutcome::NoChanges
+    );
+    assert_eq!(
+        column(&db, "SELECT name FROM alt_animal"),
+        [Value::Text("rex".into())]
+    );
+    assert!(
+        !runs(
+            &db,
+            "INSERT INTO alt_animal (owner_id, name) VALUES (1, 'rex') RETURNING id"
+        ),
+        "still unique"
+    );
+    assert!(
+        !runs(
+            &db,
+            "INSERT INTO alt_animal (owner_id, name) VALUES (7, 'max') RETURNING id"
+        ),
+        "still a key"
+    );
+    migrations::migrate(&db, &files, Some("0001_initial")).expect("rename back");
+    drop(db);
+    let db = Database::connect(url).expect("connect");
+    assert_eq!(
+        column(&db, "SELECT name FROM alt_pet"),
+        [Value::Text("rex".into())]
+    );
+    migrations::migrate(&db, &files, Some("zero")).expect("to zero");
+}
+
+both_backends!(
+    column_becomes_a_foreign_key_and_back,
+    declared_table_rename_keeps_rows_and_constraints
+);
