@@ -43,6 +43,15 @@ pub enum Error {
         /// The address given.
         email: String,
     },
+    /// A permission that is not stored (grant it after creating it with
+    /// `ensure_permissions` or `create_permissions`), or is malformed.
+    #[error("permission {permission:?} cannot be used: {reason}")]
+    UnknownPermission {
+        /// The permission as `app_label.codename`.
+        permission: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A password reset token that does not verify.
     #[error("the password reset link is invalid ({reason}): request a new one")]
     InvalidResetToken {
@@ -83,7 +92,8 @@ impl Error {
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PasswordRejected { .. }
             | Error::InvalidUsername { .. }
-            | Error::InvalidEmail { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | Error::InvalidEmail { .. }
+            | Error::UnknownPermission { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::InvalidResetToken { .. } => StatusCode::BAD_REQUEST,
             Error::Session(error) => error.status(),
             Error::Backend { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -2,6 +2,8 @@
 
 mod backend;
 pub mod create;
+#[cfg(feature = "orm")]
+pub mod db;
 mod error;
 pub mod guard;
 mod layer;
@@ -17,6 +19,8 @@ pub mod validation;
 
 pub use backend::{AuthBackend, BackendFuture, Credentials, MemoryBackend};
 pub use create::{NewUser, create_superuser, create_user};
+#[cfg(feature = "orm")]
+pub use db::{DbBackend, DbTokenStore, create_permissions, ensure_permissions, models};
 pub use error::{BoxError, Error};
 pub use guard::{GuardLayer, Requirement};
 pub use layer::{AuthLayer, AuthService, ResponseFuture};

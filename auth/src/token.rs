@@ -103,7 +103,7 @@ pub struct TokenRecord {
     pub name: String,
     /// The SHA-256 digest of the token.
     pub digest: TokenDigest,
-    /// When it was created.
+    /// When it was created (whole microseconds, as databases keep it).
     pub created_at: SystemTime,
     /// When it stops working, if ever.
     pub expires_at: Option<SystemTime>,
@@ -119,7 +119,7 @@ impl TokenRecord {
             user_id: user_id.into(),
             name: name.into(),
             digest: token.digest(),
-            created_at: SystemTime::now(),
+            created_at: whole_micros(SystemTime::now()),
             expires_at: None,
         }
     }
@@ -127,6 +127,17 @@ impl TokenRecord {
     /// Whether the token has expired at `now`.
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// `at` without its sub-microsecond part: what PostgreSQL's timestamps
+/// keep, so a record reads back from a database store exactly as created.
+pub(crate) fn whole_micros(at: SystemTime) -> SystemTime {
+    match at.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => {
+            std::time::UNIX_EPOCH + std::time::Duration::from_micros(since.as_micros() as u64)
+        }
+        Err(_) => at,
     }
 }
 

@@ -31,7 +31,7 @@ async fn memory_backend() {
 
 #[tokio::test]
 async fn memory_token_store() {
-    token_store_suite(&MemoryTokenStore::new()).await;
+    token_store_suite(&MemoryTokenStore::new(), ["u1", "u2", "u3"]).await;
 }
 
 #[tokio::test]

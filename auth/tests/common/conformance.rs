@@ -90,18 +90,21 @@ pub async fn backend_suite<F: BackendFixture>(fixture: &F) {
     assert!(!backend.get_user(&other).await.unwrap().unwrap().is_active());
 }
 
-pub async fn token_store_suite<S: TokenStore>(store: &S) {
+/// `users` are three user ids the store accepts (existing users, for a
+/// store whose tokens refer to a users table); the third owns no token.
+pub async fn token_store_suite<S: TokenStore>(store: &S, users: [&str; 3]) {
+    let [u1, u2, u3] = users;
     let now = SystemTime::now();
     let token = ApiToken::generate();
-    let record = TokenRecord::new("u1", "first", &token);
+    let record = TokenRecord::new(u1, "first", &token);
     store.insert(record.clone()).await.unwrap();
     let second = ApiToken::generate();
     store
-        .insert(TokenRecord::new("u1", "second", &second))
+        .insert(TokenRecord::new(u1, "second", &second))
         .await
         .unwrap();
     store
-        .insert(TokenRecord::new("u2", "theirs", &ApiToken::generate()))
+        .insert(TokenRecord::new(u2, "theirs", &ApiToken::generate()))
         .await
         .unwrap();
 
@@ -110,15 +113,17 @@ pub async fn token_store_suite<S: TokenStore>(store: &S) {
         Some(record.clone())
     );
     let found = verify_token(store, token.expose(), now).await.unwrap();
-    assert_eq!(found.map(|r| r.user_id), Some("u1".to_owned()));
+    assert_eq!(found.map(|r| r.user_id), Some(u1.to_owned()));
     assert!(
         verify_token(store, "tack_unknown", now)
             .await
             .unwrap()
             .is_none()
     );
-    assert_eq!(store.list("u1").await.unwrap().len(), 2);
-    assert!(store.list("u3").await.unwrap().is_empty());
+    let listed = store.list(u1).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&record), "records read back exactly");
+    assert!(store.list(u3).await.unwrap().is_empty());
 
     assert!(store.revoke(&record.id).await.unwrap());
     assert!(!store.revoke(&record.id).await.unwrap());
@@ -136,7 +141,7 @@ pub async fn token_store_suite<S: TokenStore>(store: &S) {
     );
 
     let expiring = ApiToken::generate();
-    let mut record = TokenRecord::new("u1", "expiring", &expiring);
+    let mut record = TokenRecord::new(u1, "expiring", &expiring);
     record.expires_at = Some(now + Duration::from_secs(60));
     store.insert(record).await.unwrap();
     assert!(

@@ -13,8 +13,8 @@ use http::{Request, Response, StatusCode};
 use tack_auth::password::Argon2Params;
 use tack_auth::validation::UserAttributes;
 use tack_auth::{
-    Auth, AuthLayer, Credentials, CurrentUser, GuardLayer, MemoryBackend, MemoryTokenStore,
-    Password, PasswordHasher, User, update_session_auth_hash,
+    Auth, AuthBackend, AuthLayer, Credentials, CurrentUser, GuardLayer, MemoryBackend,
+    MemoryTokenStore, Password, PasswordHasher, User, update_session_auth_hash,
 };
 use tack_http::Body;
 use tack_sessions::{MemoryStore, SecretKey, Session, SessionLayer};
@@ -81,8 +81,8 @@ fn text(status: StatusCode, body: String) -> Response<Body> {
 
 /// `/login?u=&p=`, `/logout`, `/me`, `/password?p=`, and `/editor/`
 /// behind `permission_required("newsroom.change_article")`.
-pub fn app(
-    auth: Auth<MemoryBackend>,
+pub fn app<B: AuthBackend<User = User>>(
+    auth: Auth<B>,
 ) -> impl tower::Service<
     Request<Body>,
     Response = Response<Body>,
@@ -129,7 +129,7 @@ pub fn app(
                     )
                     .await
                     .unwrap();
-                    let changed = auth.backend().user(&user.id).unwrap();
+                    let changed = auth.backend().get_user(&user.id).await.unwrap().unwrap();
                     update_session_auth_hash(&session, &changed, auth.key()).unwrap();
                     text(StatusCode::OK, "changed".into())
                 }
