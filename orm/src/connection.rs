@@ -357,6 +357,13 @@ impl Connection {
     }
 }
 
+fn is_sqlite_memory(url: &str) -> bool {
+    matches!(
+        url,
+        "sqlite::memory:" | "sqlite://:memory:" | "sqlite:" | "sqlite://"
+    )
+}
+
 fn open_backend(url: &str) -> Result<(Dialect, Backend)> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
@@ -492,7 +499,12 @@ impl Database {
         let pool = Pool {
             url: url.to_owned(),
             dialect: first.dialect,
-            max: options.max_connections.max(1),
+            // Each connection to `:memory:` is a database of its own: share one.
+            max: if is_sqlite_memory(url) {
+                1
+            } else {
+                options.max_connections.max(1)
+            },
             timeout: options.acquire_timeout,
             state: Mutex::new(PoolState {
                 idle: vec![first],

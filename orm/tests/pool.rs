@@ -103,3 +103,18 @@ fn lost_postgres_connections_are_replaced() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn in_memory_sqlite_shares_one_connection() {
+    let options = PoolOptions::default()
+        .with_max_connections(8)
+        .with_acquire_timeout(Duration::from_millis(50));
+    let db = Database::connect_with("sqlite::memory:", options).unwrap();
+    db.create_tables(&all_models()).unwrap();
+    let held = db.connection().unwrap();
+    // A second connection would be a second, empty database: the pool waits instead.
+    assert!(matches!(db.connection().unwrap_err(), Error::Busy { .. }));
+    drop(held);
+    author(&db, "Ada");
+    assert_eq!(Author::objects().count(&db).unwrap(), 1);
+}
