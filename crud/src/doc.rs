@@ -13,6 +13,9 @@ use crate::permission::Action;
 fn field_schema(field: &FieldMeta) -> Json {
     let mut schema = kind_schema(field.kind);
     if let Some(object) = schema.as_object_mut() {
+        if field.kind == FieldKind::Text && !field.blank && field.choices.is_empty() {
+            object.insert("minLength".into(), json!(1));
+        }
         if let Some(max) = field.max_length {
             object.insert("maxLength".into(), json!(max));
         }
@@ -23,8 +26,13 @@ fn field_schema(field: &FieldMeta) -> Json {
         if !field.help_text.is_empty() {
             object.insert("description".into(), json!(field.help_text));
         }
-        if let Some(default) = field.default {
-            object.insert("default".into(), default().to_json());
+        // A default computed at run time (the current time, a new UUID)
+        // differs between calls and is not documented as a constant.
+        if let Some(default) = field.default
+            && default() == default()
+        {
+            let value = serde_json::to_value(crate::json::JsonValue(&default()));
+            object.insert("default".into(), value.unwrap_or(Json::Null));
         }
     }
     if field.null { nullable(schema) } else { schema }

@@ -159,3 +159,17 @@ fn the_document_passes_the_openapi_validator() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn article_schemas_snapshot() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    insta::assert_json_snapshot!(
+        "article_schemas",
+        json!({
+            "Article": schemas["Article"],
+            "ArticleWrite": schemas["ArticleWrite"],
+            "ArticlePatch": schemas["ArticlePatch"],
+        })
+    );
+}
