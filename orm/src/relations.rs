@@ -151,13 +151,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for ManyToMany<T> {
 
 impl<T: Model> serde::Serialize for ManyToMany<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ids: Vec<serde_json::Value> = self
-            .loaded
-            .iter()
-            .flatten()
-            .map(|t| t.pk().to_value().to_json())
-            .collect();
-        ids.serialize(s)
+        serialize_pks(self.loaded.as_deref(), s)
     }
 }
 
@@ -204,6 +198,12 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Reverse<T> {
     }
 }
 
+impl<T: Model> serde::Serialize for Reverse<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_pks(self.loaded.as_deref(), s)
+    }
+}
+
 impl<T: Model> RelatedField for Reverse<T> {
     fn set_related(&mut self, related: Related) -> Result<()> {
         if let Related::Many(items) = related {
@@ -216,6 +216,20 @@ impl<T: Model> RelatedField for Reverse<T> {
         }
         Ok(())
     }
+}
+
+/// Loaded related objects serialize as their primary keys.
+fn serialize_pks<T: Model, S: serde::Serializer>(
+    items: Option<&[T]>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    let ids: Vec<serde_json::Value> = items
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.pk().to_value().to_json())
+        .collect();
+    ids.serialize(s)
 }
 
 /// A relation field that can hold loaded objects (implemented for

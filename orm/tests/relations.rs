@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use tack_orm::Error;
 use tack_orm::prelude::*;
+use tack_orm::{Error, RelatedField};
 
 conformance!(
     on_delete_rules,
@@ -324,4 +324,22 @@ fn foreign_key_get_fetches_when_not_loaded(db: &Database) {
     assert!(article.author.cached().is_none());
     assert_eq!(article.author.get(db).unwrap().name, "Ada");
     assert_eq!(article.author.id(), ada.id);
+}
+
+#[test]
+fn relations_serialize_as_primary_keys() {
+    let mut tags = ManyToMany::<Tag>::new();
+    assert_eq!(serde_json::to_string(&tags).unwrap(), "[]");
+    tags.set_related(tack_orm::Related::Many(vec![Box::new(Tag {
+        id: 7,
+        name: "x".into(),
+    })]))
+    .unwrap();
+    assert_eq!(serde_json::to_string(&tags).unwrap(), "[7]");
+    let fk: ForeignKey<Author> = ForeignKey::new(3);
+    assert_eq!(serde_json::to_string(&fk).unwrap(), "3");
+    assert_eq!(
+        serde_json::to_string(&tack_orm::Reverse::<Comment>::new()).unwrap(),
+        "[]"
+    );
 }
