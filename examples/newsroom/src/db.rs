@@ -1,15 +1,22 @@
 //! Opening the database, creating the tables and seeding demo data.
 
 use chrono::{Duration, Utc};
+use tack_orm::migrations::{self, Migrations};
 use tack_orm::prelude::*;
 
 use crate::models::{self, Article, Author, Comment, Status, Tag};
 
-/// Opens `url`, creates the newsroom's tables if they are missing, and seeds
-/// the demo data into an empty database.
+/// The migration files of `migrations/`, compiled into the binary.
+pub static MIGRATIONS: &[(&str, &str)] = tack_orm::migrations::embed_migrations!("migrations");
+
+/// Opens `url`, applies the migrations that are not applied yet, refuses to
+/// go on when the models are ahead of the migrations, and seeds the demo data
+/// into an empty database.
 pub fn open(url: &str) -> tack_orm::Result<Database> {
     let db = Database::connect(url)?;
-    db.create_tables(&models::all())?;
+    let files = Migrations::from_embedded(MIGRATIONS)?;
+    migrations::migrate(&db, &files, None)?;
+    migrations::check(&db, &models::all(), &files)?.into_result()?;
     if !Author::objects().exists(&db)? {
         seed(&db)?;
     }

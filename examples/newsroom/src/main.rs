@@ -8,7 +8,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use newsroom::{Settings, app, checks};
+use std::path::Path;
 use tack_http::Body;
+use tack_orm::migrations;
 use tower::ServiceExt;
 
 const USAGE: &str = "usage: newsroom [COMMAND]
@@ -16,6 +18,8 @@ const USAGE: &str = "usage: newsroom [COMMAND]
 Commands:
   serve            serve the site (the default)
   check [--deploy] run the system checks; --deploy adds the deployment checks
+  makemigrations, migrate, showmigrations, sqlmigrate, checkmigrations
+                   the ORM's migration commands (see below)
 
 Settings come from the environment:
   NEWSROOM_ADDR        listen address (default 127.0.0.1:8000)
@@ -23,13 +27,34 @@ Settings come from the environment:
   NEWSROOM_SECRET_KEY  secret key (default: generated and stored beside the database)
   NEWSROOM_DEBUG       1 shows the debug error page (default off)";
 
+/// The migration subcommands, on `DATABASE_URL`: the source folder when it
+/// exists (development), the migrations compiled in otherwise.
+fn migration_command(args: &[String]) -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let models = newsroom::models::all();
+    let project = migrations::Project {
+        models: &models,
+        folder: Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")),
+        embedded: newsroom::db::MIGRATIONS,
+    };
+    let connect = || tack_orm::Database::connect(&settings.database_url);
+    let output = migrations::run_command(&project, connect, args).map_err(|e| e.to_string())?;
+    if let Some(text) = output {
+        println!("{text}");
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("check") => check(&args[1..]),
+        Some(
+            "makemigrations" | "migrate" | "showmigrations" | "sqlmigrate" | "checkmigrations",
+        ) => migration_command(&args),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            println!("{USAGE}\n\n{}", migrations::USAGE);
             Ok(())
         }
         Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
