@@ -13,3 +13,8 @@ pub mod settings;
 
 pub use app::{App, Newsroom, StartError, app, app_with_database};
 pub use settings::Settings;
+
+/// The root README's examples compile (`cargo test` runs them as doc tests).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
