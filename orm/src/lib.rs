@@ -56,9 +56,7 @@ pub mod __private {
     /// Reads field `field` of `model` from column `idx`.
     #[inline]
     pub fn field<T: FieldType>(row: &Row<'_>, idx: usize, model: &str, field: &str) -> Result<T> {
-        if let Some(value) = row.value_fast(idx, T::KIND)
-            && let Ok(typed) = T::from_value(value)
-        {
+        if let Some(typed) = row.field_fast::<T>(idx) {
             return Ok(typed);
         }
         // The slow path only builds the error that says what was wrong.

@@ -806,7 +806,7 @@ impl<M: Model> QuerySet<M> {
         let mut offset = M::meta().fields.len();
         for (field, target) in related {
             let pk_at = offset + target.pk;
-            let value = if row.value(pk_at)?.is_null() {
+            let value = if row.is_null(pk_at) {
                 None
             } else {
                 Some((target.decode)(row, offset)?)

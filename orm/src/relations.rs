@@ -99,6 +99,14 @@ impl<T: Model> FromValue for ForeignKey<T> {
 
 impl<T: Model> FieldType for ForeignKey<T> {
     const KIND: FieldKind = T::Pk::KIND;
+
+    #[inline]
+    fn from_borrowed(value: crate::value::Borrowed<'_>) -> Option<Self> {
+        Some(ForeignKey {
+            id: T::Pk::from_borrowed(value)?,
+            cached: None,
+        })
+    }
 }
 
 impl<T: Model> serde::Serialize for ForeignKey<T> {

@@ -92,16 +92,26 @@ impl<'r> Row<'r> {
         }
     }
 
-    /// Column `idx` for a field of `kind`, or `None` when it cannot be read
-    /// (then [`Row::value`] says why). The decoding hot path: no error
-    /// value is built or moved while rows are fine.
+    /// Column `idx` as field type `T`, or `None` when it cannot be read
+    /// that way (then [`Row::value_for`] and `T::from_value` say why). The
+    /// decoding hot path: no intermediate value and no error is built.
     #[doc(hidden)]
     #[inline]
-    pub fn value_fast(&self, idx: usize, kind: crate::value::FieldKind) -> Option<Value> {
+    pub fn field_fast<T: crate::value::FieldType>(&self, idx: usize) -> Option<T> {
         match &self.inner {
             #[cfg(feature = "sqlite")]
-            RowRef::Sqlite(row) => crate::sqlite::value_fast(row, idx),
-            _ => self.value_for(idx, kind).ok(),
+            RowRef::Sqlite(row) => T::from_borrowed(crate::sqlite::borrowed(row, idx)?),
+            _ => T::from_value(self.value_for(idx, T::KIND).ok()?).ok(),
+        }
+    }
+
+    /// Whether column `idx` is `NULL` (an unreadable column counts as not).
+    #[inline]
+    pub fn is_null(&self, idx: usize) -> bool {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            RowRef::Sqlite(row) => matches!(row.get_ref(idx), Ok(rusqlite::types::ValueRef::Null)),
+            _ => self.value(idx).is_ok_and(|v| v.is_null()),
         }
     }
 

@@ -67,13 +67,17 @@ pub(crate) fn value_at(row: &rusqlite::Row<'_>, idx: usize) -> Result<Value> {
 }
 
 #[inline]
-pub(crate) fn value_fast(row: &rusqlite::Row<'_>, idx: usize) -> Option<Value> {
+pub(crate) fn borrowed<'r>(
+    row: &'r rusqlite::Row<'_>,
+    idx: usize,
+) -> Option<crate::value::Borrowed<'r>> {
+    use crate::value::Borrowed;
     Some(match row.get_ref(idx).ok()? {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::I64(i),
-        ValueRef::Real(x) => Value::F64(x),
-        ValueRef::Text(t) => Value::Text(std::str::from_utf8(t).ok()?.to_owned()),
-        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Null => Borrowed::Null,
+        ValueRef::Integer(i) => Borrowed::Integer(i),
+        ValueRef::Real(x) => Borrowed::Real(x),
+        ValueRef::Text(t) => Borrowed::Text(std::str::from_utf8(t).ok()?),
+        ValueRef::Blob(b) => Borrowed::Blob(b),
     })
 }
 

@@ -228,6 +228,44 @@ pub trait FieldType: ToValue + FromValue {
     const KIND: FieldKind;
     /// Whether the column accepts `NULL` (true for `Option<T>`).
     const NULLABLE: bool = false;
+
+    /// Reads a value straight from a driver's borrowed column, or `None`
+    /// to take the general path (which also explains failures).
+    #[doc(hidden)]
+    #[inline]
+    fn from_borrowed(value: Borrowed<'_>) -> Option<Self> {
+        Self::from_value(value.to_value()).ok()
+    }
+}
+
+/// A column value borrowed from the driver's row (the storage classes of
+/// SQLite), read without building a [`Value`] first.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Borrowed<'a> {
+    /// `NULL`.
+    Null,
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl Borrowed<'_> {
+    /// The owned value.
+    pub fn to_value(self) -> Value {
+        match self {
+            Borrowed::Null => Value::Null,
+            Borrowed::Integer(i) => Value::I64(i),
+            Borrowed::Real(x) => Value::F64(x),
+            Borrowed::Text(t) => Value::Text(t.to_owned()),
+            Borrowed::Blob(b) => Value::Bytes(b.to_vec()),
+        }
+    }
 }
 
 impl ToValue for Value {
@@ -276,6 +314,14 @@ impl<T: FromValue> FromValue for Option<T> {
 impl<T: FieldType> FieldType for Option<T> {
     const KIND: FieldKind = T::KIND;
     const NULLABLE: bool = true;
+
+    #[inline]
+    fn from_borrowed(value: Borrowed<'_>) -> Option<Self> {
+        match value {
+            Borrowed::Null => Some(None),
+            other => T::from_borrowed(other).map(Some),
+        }
+    }
 }
 
 macro_rules! simple {
@@ -298,9 +344,43 @@ macro_rules! simple {
         }
         impl FieldType for $ty {
             const KIND: FieldKind = FieldKind::$kind;
+
+            #[inline]
+            fn from_borrowed(value: Borrowed<'_>) -> Option<Self> {
+                <$ty as FromBorrowed>::read(value)
+            }
         }
     };
 }
+
+/// The direct reads from borrowed columns, per type.
+trait FromBorrowed: Sized {
+    fn read(value: Borrowed<'_>) -> Option<Self>;
+}
+
+macro_rules! from_borrowed {
+    ($($ty:ty => |$v:ident| $body:expr),* $(,)?) => {$(
+        impl FromBorrowed for $ty {
+            #[inline]
+            fn read($v: Borrowed<'_>) -> Option<Self> {
+                $body
+            }
+        }
+    )*};
+}
+
+from_borrowed!(
+    bool => |v| match v { Borrowed::Integer(i) => Some(i != 0), _ => None },
+    i32 => |v| match v { Borrowed::Integer(i) => i32::try_from(i).ok(), _ => None },
+    i64 => |v| match v { Borrowed::Integer(i) => Some(i), _ => None },
+    f64 => |v| match v { Borrowed::Real(x) => Some(x), Borrowed::Integer(i) => Some(i as f64), _ => None },
+    String => |v| match v { Borrowed::Text(t) => Some(t.to_owned()), _ => None },
+    Vec<u8> => |v| match v { Borrowed::Blob(b) => Some(b.to_vec()), _ => None },
+    NaiveDate => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
+    DateTime<Utc> => |v| match v { Borrowed::Text(t) => parse_datetime(t), _ => None },
+    Uuid => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
+    serde_json::Value => |v| match v { Borrowed::Text(t) => serde_json::from_str(t).ok(), _ => None },
+);
 
 fn parse_text<T: std::str::FromStr>(text: &str, expected: &'static str) -> Result<T, ValueError> {
     text.trim().parse().map_err(|_| ValueError {
