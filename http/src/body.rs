@@ -102,7 +102,9 @@ mod tests {
     use http_body::Body as _;
 
     fn collect(body: Body) -> Bytes {
-        futures_executor::block_on(body.collect()).unwrap().to_bytes()
+        futures_executor::block_on(body.collect())
+            .unwrap()
+            .to_bytes()
     }
 
     #[test]

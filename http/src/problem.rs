@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::{Body, IntoResponse, Response};
@@ -107,8 +107,15 @@ impl Problem {
     }
 
     /// Adds a message for one field.
-    pub fn with_field_error(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
-        self.errors.entry(field.into()).or_default().push(message.into());
+    pub fn with_field_error(
+        mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.errors
+            .entry(field.into())
+            .or_default()
+            .push(message.into());
         self
     }
 
@@ -190,6 +197,9 @@ mod tests {
     #[test]
     fn display_names_fields() {
         let problem = Problem::invalid("bad").with_field_error("slug", "taken");
-        assert_eq!(problem.to_string(), "422 Unprocessable Entity: bad; slug: taken");
+        assert_eq!(
+            problem.to_string(),
+            "422 Unprocessable Entity: bad; slug: taken"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Turning handler results into responses.
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 
 use crate::{Body, Problem};
@@ -112,7 +112,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
         match serde_json::to_vec(&self.0) {
             Ok(bytes) => with_content_type(Body::from(bytes), "application/json"),
             Err(error) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
-                .with_detail(format!("the response could not be encoded as JSON: {error}"))
+                .with_detail(format!(
+                    "the response could not be encoded as JSON: {error}"
+                ))
                 .into_response(),
         }
     }
@@ -144,7 +146,10 @@ mod tests {
     fn strings_are_plain_text() {
         let response = "hi".into_response();
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(text(response), "hi");
     }
 

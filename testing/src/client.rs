@@ -99,17 +99,24 @@ impl<S> TestClient<S> {
     fn jar(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
         // A panic while the jar was held can only come from a failing test;
         // the map itself is always consistent.
-        self.cookies.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cookies
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn store_cookies(&self, headers: &HeaderMap) {
         let mut jar = self.jar();
         for value in headers.get_all(SET_COOKIE) {
-            let Some(parsed) = value.to_str().ok().and_then(|v| cookie::Cookie::parse(v).ok())
+            let Some(parsed) = value
+                .to_str()
+                .ok()
+                .and_then(|v| cookie::Cookie::parse(v).ok())
             else {
                 continue;
             };
-            let expired = parsed.max_age().is_some_and(|age| age.is_zero() || age.is_negative())
+            let expired = parsed
+                .max_age()
+                .is_some_and(|age| age.is_zero() || age.is_negative())
                 || parsed
                     .expires_datetime()
                     .is_some_and(|at| at <= cookie::time::OffsetDateTime::now_utc());
@@ -169,7 +176,8 @@ where
     /// Sends `value` as an urlencoded form.
     pub fn form<T: Serialize + ?Sized>(self, value: &T) -> Self {
         let text = serde_urlencoded::to_string(value).expect("test form body must serialize");
-        self.body(text).header("content-type", "application/x-www-form-urlencoded")
+        self.body(text)
+            .header("content-type", "application/x-www-form-urlencoded")
     }
 
     /// Sets the raw body.
@@ -234,7 +242,9 @@ where
     B: http_body::Body,
     B::Error: Debug,
 {
-    let uri: Uri = uri.parse().unwrap_or_else(|e| panic!("bad test URI {uri:?}: {e}"));
+    let uri: Uri = uri
+        .parse()
+        .unwrap_or_else(|e| panic!("bad test URI {uri:?}: {e}"));
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = method.clone();
     *request.uri_mut() = uri;
@@ -355,12 +365,9 @@ mod tests {
 
     /// A service that sets a cookie on /login, echoes the Cookie header on
     /// /whoami, clears it on /logout and redirects /old to /new.
-    fn app() -> impl Service<
-        Request<Body>,
-        Response = Response<Body>,
-        Error = Infallible,
-        Future = impl Send,
-    > + Clone {
+    fn app()
+    -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send>
+    + Clone {
         tower::service_fn(|req: Request<Body>| async move {
             let mut response = Response::new(Body::empty());
             match req.uri().path() {
@@ -422,7 +429,12 @@ mod tests {
             let response = client.get("/old").send().await;
             assert_eq!(response.status(), StatusCode::FOUND);
             assert_eq!(response.location(), Some("new?x=1"));
-            let response = client.post("/old").body("x").follow_redirects().send().await;
+            let response = client
+                .post("/old")
+                .body("x")
+                .follow_redirects()
+                .send()
+                .await;
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(response.text(), "/new");
         });
@@ -434,7 +446,11 @@ mod tests {
             let client = TestClient::new(app());
             let sent = client.post("/echo").form(&[("a", "1 2")]).send().await;
             assert_eq!(sent.text(), "POST a=1+2");
-            let sent = client.put("/echo").json(&serde_json::json!({"k": 1})).send().await;
+            let sent = client
+                .put("/echo")
+                .json(&serde_json::json!({"k": 1}))
+                .send()
+                .await;
             assert_eq!(sent.text(), r#"PUT {"k":1}"#);
         });
     }

@@ -118,7 +118,11 @@ mod pg {
         }
         let separator = if server.contains('?') { '&' } else { '?' };
         let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
-        Some(PgSchema { server, schema, url })
+        Some(PgSchema {
+            server,
+            schema,
+            url,
+        })
     }
 
     impl Drop for PgSchema {
