@@ -549,6 +549,11 @@ fn chrono_values_serialized_by_serde_work_with_every_date_filter() {
         )])
         .build()
         .unwrap();
-    let html = templates.render("a.html", context! { a => Serde(&article) }).unwrap();
-    assert_eq!(html, "May 1, 2024, 9:30 a.m.|Fri 3||1 day, 14 hours|1 day, 14 hours ago");
+    let html = templates
+        .render("a.html", context! { a => Serde(&article) })
+        .unwrap();
+    assert_eq!(
+        html,
+        "May 1, 2024, 9:30 a.m.|Fri 3||1 day, 14 hours|1 day, 14 hours ago"
+    );
 }
