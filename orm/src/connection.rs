@@ -133,7 +133,7 @@ impl Connection {
                     .iter()
                     .map(|v| v as &(dyn postgres::types::ToSql + Sync))
                     .collect();
-                pg.client
+                pg.client()
                     .execute(&stmt, &refs)
                     .map_err(|e| crate::postgres::map_error(e, sql))
             }
@@ -214,12 +214,18 @@ impl Connection {
                         .iter()
                         .map(|v| v as &(dyn postgres::types::ToSql + Sync))
                         .collect();
-                    for row in pg.client.query(&stmt, &refs).map_err(map)?.iter().take(max) {
+                    for row in pg
+                        .client()
+                        .query(&stmt, &refs)
+                        .map_err(map)?
+                        .iter()
+                        .take(max)
+                    {
                         f(&Row::postgres(row))?;
                     }
                     return Ok(());
                 }
-                let mut rows = pg.client.query_raw(&stmt, params.iter()).map_err(map)?;
+                let mut rows = pg.client().query_raw(&stmt, params.iter()).map_err(map)?;
                 while let Some(row) = rows.next().map_err(map)? {
                     if seen < max {
                         seen += 1;
@@ -280,7 +286,7 @@ impl Connection {
                 .map_err(|e| crate::sqlite::map_error(e, sql)),
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg
-                .client
+                .client()
                 .batch_execute(sql)
                 .map_err(|e| crate::postgres::map_error(e, sql)),
         };
@@ -295,7 +301,7 @@ impl Connection {
         match self.backend.try_borrow() {
             #[cfg(feature = "postgres")]
             Ok(backend) if matches!(&*backend, Backend::Postgres(_)) => match &*backend {
-                Backend::Postgres(pg) => pg.client.is_closed(),
+                Backend::Postgres(pg) => pg.is_closed(),
                 #[cfg(feature = "sqlite")]
                 Backend::Sqlite(_) => false,
             },

@@ -12,7 +12,8 @@ use crate::value::Value;
 
 /// A client with its per-connection cache of prepared statements.
 pub(crate) struct PgConn {
-    pub(crate) client: postgres::Client,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    client: Option<postgres::Client>,
     cache: HashMap<String, postgres::Statement>,
 }
 
@@ -31,21 +32,43 @@ impl PgConn {
             }
         })?;
         Ok(PgConn {
-            client,
+            client: Some(client),
             cache: HashMap::new(),
         })
+    }
+
+    pub(crate) fn client(&mut self) -> &mut postgres::Client {
+        // Invariant: `client` is only taken in `drop`.
+        self.client
+            .as_mut()
+            .expect("the client is present until the connection is dropped")
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(postgres::Client::is_closed)
     }
 
     pub(crate) fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(stmt) = self.cache.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.client.prepare(sql).map_err(|e| map_error(e, sql))?;
+        let stmt = self.client().prepare(sql).map_err(|e| map_error(e, sql))?;
         if self.cache.len() > 512 {
             self.cache.clear();
         }
         self.cache.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
+    }
+}
+
+impl Drop for PgConn {
+    /// Closing the synchronous client runs its own small runtime, which
+    /// panics on an async runtime's thread: close it on a plain thread, so a
+    /// `Database` may be dropped anywhere.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
     }
 }
 
