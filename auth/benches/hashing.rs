@@ -2,33 +2,15 @@
 //! crates underneath: `cargo bench -p tack-auth --bench hashing`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use tack_auth::token::{MemoryTokenStore, TokenRecord, TokenStore, verify_token};
 use tack_auth::{ApiToken, PasswordHasher};
+use timing::time_pair;
 
-/// Average time of `baseline` and `ours`, run alternately so that load
-/// from other processes hits both alike.
-fn time_pair(
-    runs: u32,
-    mut baseline: impl FnMut(),
-    mut ours: impl FnMut(),
-) -> (Duration, Duration) {
-    baseline();
-    ours();
-    let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..runs {
-        let start = Instant::now();
-        baseline();
-        a += start.elapsed();
-        let start = Instant::now();
-        ours();
-        b += start.elapsed();
-    }
-    (a / runs, b / runs)
-}
+mod timing;
 
 fn report(what: &str, baseline: Duration, ours: Duration) {
     println!(

@@ -76,6 +76,17 @@ pub trait AuthBackend: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    /// Hashes a new password (a change or a reset) with `hasher`.
+    /// Default: inline, on the caller's thread; a backend with worker
+    /// threads runs it there, off the async executor.
+    fn hash_password<'a>(
+        &'a self,
+        hasher: &'a PasswordHasher,
+        password: &'a Password,
+    ) -> BackendFuture<'a, String> {
+        Box::pin(std::future::ready(hasher.hash(password.expose())))
+    }
+
     /// Stores a new password hash for the user with this id. Default: an
     /// error saying the backend keeps no passwords.
     fn set_password<'a>(&'a self, id: &'a str, password_hash: String) -> BackendFuture<'a, ()> {
@@ -103,6 +114,14 @@ impl<B: AuthBackend + ?Sized> AuthBackend for Arc<B> {
 
     fn record_login<'a>(&'a self, user: &'a Self::User, at: SystemTime) -> BackendFuture<'a, ()> {
         (**self).record_login(user, at)
+    }
+
+    fn hash_password<'a>(
+        &'a self,
+        hasher: &'a PasswordHasher,
+        password: &'a Password,
+    ) -> BackendFuture<'a, String> {
+        (**self).hash_password(hasher, password)
     }
 
     fn set_password<'a>(&'a self, id: &'a str, password_hash: String) -> BackendFuture<'a, ()> {

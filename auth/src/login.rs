@@ -307,7 +307,8 @@ impl<B: AuthBackend> Auth<B> {
     /// Validates and hashes `new_password` for `user`, and stores it. Every
     /// session of the user is signed out by the new hash; call
     /// [`update_session_auth_hash`] to keep the current one. Hashing runs
-    /// inline: the backend should run it on a worker thread in servers.
+    /// where [`AuthBackend::hash_password`] puts it (a database backend:
+    /// on its worker threads).
     pub async fn set_password(
         &self,
         user: &B::User,
@@ -317,7 +318,11 @@ impl<B: AuthBackend> Auth<B> {
         self.inner
             .validators
             .validate(new_password.expose(), attributes)?;
-        let hash = self.inner.hasher.hash(new_password.expose())?;
+        let hash = self
+            .inner
+            .backend
+            .hash_password(&self.inner.hasher, new_password)
+            .await?;
         self.inner
             .backend
             .set_password(&user.id(), hash.clone())

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use common::conformance::{BackendFixture, backend_suite, token_store_suite};
 use common::{CHEAP, PASSWORD, app, hasher};
 use tack_auth::password::{Argon2Params, HasherEvent};
+use tack_auth::validation::UserAttributes;
 use tack_auth::{
     Auth, AuthBackend, AuthUser, Credentials, DbBackend, DbTokenStore, Error, NewUser, Password,
     Permission, create_permissions, create_superuser, ensure_permissions, models,
@@ -90,7 +91,7 @@ on_both_databases!(
     backend_conformance,
     token_store_conformance,
     permission_matrix,
-    users_load_in_two_queries,
+    users_load_in_one_query,
     ensure_permissions_is_idempotent,
     duplicate_usernames_are_refused,
     unknown_permissions_are_refused,
@@ -223,7 +224,7 @@ async fn permission_matrix(db: &TestDb) {
     assert!(!editor.has_perm("auth.change_user"));
 }
 
-async fn users_load_in_two_queries(db: &TestDb) {
+async fn users_load_in_one_query(db: &TestDb) {
     let backend = &db.backend;
     ensure_permissions(&db.db, &models::all()).unwrap();
     let user = db.add("busy");
@@ -240,11 +241,21 @@ async fn users_load_in_two_queries(db: &TestDb) {
     let loaded = backend.get_user(&user.id).await.unwrap().unwrap();
     assert_eq!(
         db.db.queries_run() - before,
-        2,
-        "the row, then groups and permissions"
+        1,
+        "the row, groups and permissions in one query"
     );
     assert_eq!(loaded.groups, ["group0", "group1", "group2"]);
     assert_eq!(loaded.permissions.len(), 4);
+    // Signing in loads the same in one query too (besides last_login).
+    let before = db.db.queries_run();
+    let signed_in = backend
+        .authenticate(&Credentials::password("busy", PASSWORD))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.db.queries_run() - before, 1);
+    assert_eq!(signed_in.permissions, loaded.permissions);
+    assert_eq!(signed_in.groups, loaded.groups);
 }
 
 async fn ensure_permissions_is_idempotent(db: &TestDb) {
@@ -363,13 +374,30 @@ async fn hashing_runs_on_the_database_workers(db: &TestDb) {
         assert!(thread.starts_with("tack-orm-"), "hashed on {thread:?}");
     }
     // Usernames are NFKC-normalized as the core does.
-    assert!(
-        backend
-            .authenticate(&Credentials::password("\u{FF41}da", PASSWORD))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    let ada = backend
+        .authenticate(&Credentials::password("\u{FF41}da", PASSWORD))
+        .await
+        .unwrap()
+        .expect("the full-width spelling names ada");
+    // Password changes (and so resets) hash on the workers too.
+    let seen = events.clone();
+    let auth = Auth::new(backend, SecretKey::generate()).with_hasher(hasher().with_observer(
+        move |event| {
+            let thread = std::thread::current().name().unwrap_or("").to_owned();
+            seen.lock().unwrap().push((event, thread));
+        },
+    ));
+    events.lock().unwrap().clear();
+    auth.set_password(
+        &ada,
+        &Password::new("a-brand-new-passphrase"),
+        &UserAttributes::new(&ada.username, &ada.email),
+    )
+    .await
+    .unwrap();
+    let (event, thread) = events.lock().unwrap().pop().expect("the hasher ran");
+    assert_eq!(event, HasherEvent::Hash);
+    assert!(thread.starts_with("tack-orm-"), "hashed on {thread:?}");
 }
 
 async fn old_hashes_are_upgraded_on_login(db: &TestDb) {

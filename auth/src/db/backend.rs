@@ -1,14 +1,16 @@
 //! [`DbBackend`]: users, groups and permissions in the `auth_*` tables.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use tack_orm::{AsyncDatabase, Connection, Dialect, Executor, Model, ModelExt, Q, Value};
+use tack_orm::{AsyncDatabase, Connection, Dialect, Executor, Model, ModelExt, Value};
 
 use super::models;
 use crate::backend::BackendFuture;
 use crate::create::{NewUser, validate_username};
-use crate::password::{PasswordHasher, Verification};
+use crate::password::{Password, PasswordHasher, Verification};
 use crate::user::{PermissionSet, User};
 use crate::{AuthBackend, Credentials, Error};
 
@@ -18,9 +20,9 @@ use crate::{AuthBackend, Credentials, Error};
 /// ([`AsyncDatabase::run`]), never on the async executor. Clones share the
 /// database.
 ///
-/// Loading a user costs two queries whatever its groups: the row, then
-/// its group names and permissions (own and through groups) in one
-/// `UNION ALL`.
+/// Loading a user costs one query whatever its groups: its row, its
+/// group names and its permissions (own and through groups) come back as
+/// `UNION ALL` branches.
 #[derive(Clone, Debug)]
 pub struct DbBackend {
     db: AsyncDatabase,
@@ -95,15 +97,17 @@ impl DbBackend {
         let Ok(key) = id.parse::<i64>() else {
             return Ok(None);
         };
-        self.on_worker(move |db| user_by(db, models::User::ID.eq(key)))
-            .await
+        self.on_worker(move |db| user_by_id(db, key)).await
     }
 
     /// The user with this username, permissions resolved.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, Error> {
         let username = crate::create::normalize_username(username);
-        self.on_worker(move |db| user_by(db, models::User::USERNAME.eq(username)))
-            .await
+        self.on_worker(move |db| {
+            let found = load_user(db, UserKey::Username, Value::Text(username))?;
+            Ok(found.map(Loaded::into_user))
+        })
+        .await
     }
 
     /// Loads the row of user `id` on a worker, runs `change` with it, and
@@ -125,7 +129,7 @@ impl DbBackend {
                 return Ok(None);
             };
             change(db, row)?;
-            user_by(db, models::User::ID.eq(key))
+            user_by_id(db, key)
         })
         .await
     }
@@ -292,9 +296,29 @@ fn to_user(row: models::User, groups: Vec<String>, permissions: PermissionSet) -
     }
 }
 
-/// The groups and permissions of user `id` in one query: its group names
-/// (`g`), its own permissions and its groups' (`p`).
-fn access_sql(dialect: Dialect) -> String {
+/// How a user is looked up.
+#[derive(Clone, Copy, Debug)]
+enum UserKey {
+    Id = 0,
+    Username = 1,
+}
+
+/// One query for a user: its row (tag `u`, the model's columns from
+/// column 2), its group names (`g`), and its own and its groups'
+/// permissions (`p`), as `UNION ALL` branches. Built once per dialect and
+/// key.
+fn user_sql(dialect: Dialect, key: UserKey) -> Cow<'static, str> {
+    static CACHE: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
+    let first = match dialect {
+        Dialect::Sqlite => 0,
+        Dialect::Postgres => 2,
+        _ => return Cow::Owned(build_user_sql(dialect, key)),
+    };
+    let slot = first + key as usize;
+    Cow::Borrowed(CACHE[slot].get_or_init(|| build_user_sql(dialect, key)))
+}
+
+fn build_user_sql(dialect: Dialect, key: UserKey) -> String {
     let q = |ident: &str| dialect.quote(ident);
     let user = models::User::meta();
     let group = models::Group::meta();
@@ -306,19 +330,34 @@ fn access_sql(dialect: Dialect) -> String {
     ) else {
         unreachable!("the auth models declare these many-to-many fields")
     };
+    let columns: Vec<String> = user
+        .fields
+        .iter()
+        .map(|field| format!("u.{}", q(field.column)))
+        .collect();
+    let columns = columns.join(", ");
+    let nulls = vec!["NULL"; user.fields.len()].join(", ");
     let mut param = String::new();
     dialect.placeholder_into(&mut param, 1);
+    let (id, username, user_table) = (q("id"), q("username"), q(user.table));
+    let (user_filter, user_id) = match key {
+        UserKey::Id => (format!("u.{id} = {param}"), param.clone()),
+        UserKey::Username => (
+            format!("u.{username} = {param}"),
+            format!("(SELECT {id} FROM {user_table} WHERE {username} = {param})"),
+        ),
+    };
     format!(
-        "SELECT 'g', g.{name} FROM {group} AS g JOIN {ug} AS ug ON ug.{ug_group} = g.{id} \
-         WHERE ug.{ug_user} = {param} \
-         UNION ALL SELECT 'p', p.{key} FROM {permission} AS p \
-         JOIN {up} AS up ON up.{up_permission} = p.{id} WHERE up.{up_user} = {param} \
-         UNION ALL SELECT 'p', p.{key} FROM {permission} AS p \
+        "SELECT 'u', NULL, {columns} FROM {user_table} AS u WHERE {user_filter} \
+         UNION ALL SELECT 'g', g.{name}, {nulls} FROM {group} AS g \
+         JOIN {ug} AS ug ON ug.{ug_group} = g.{id} WHERE ug.{ug_user} = {user_id} \
+         UNION ALL SELECT 'p', p.{key}, {nulls} FROM {permission} AS p \
+         JOIN {up} AS up ON up.{up_permission} = p.{id} WHERE up.{up_user} = {user_id} \
+         UNION ALL SELECT 'p', p.{key}, {nulls} FROM {permission} AS p \
          JOIN {gp} AS gp ON gp.{gp_permission} = p.{id} \
-         JOIN {ug} AS ug ON ug.{ug_group} = gp.{gp_group} WHERE ug.{ug_user} = {param}",
+         JOIN {ug} AS ug ON ug.{ug_group} = gp.{gp_group} WHERE ug.{ug_user} = {user_id}",
         name = q("name"),
         key = q("key"),
-        id = q("id"),
         group = q(group.table),
         permission = q(permission.table),
         ug = q(user_groups.join_table),
@@ -333,36 +372,49 @@ fn access_sql(dialect: Dialect) -> String {
     )
 }
 
-/// Loads the user's groups and permissions (one query) into a [`User`].
-fn resolve(db: &impl Executor, row: models::User) -> Result<User, Error> {
-    let id = row.id;
+/// A user row with its group names and permissions.
+struct Loaded {
+    row: models::User,
+    groups: Vec<String>,
+    permissions: PermissionSet,
+}
+
+impl Loaded {
+    fn into_user(self) -> User {
+        to_user(self.row, self.groups, self.permissions)
+    }
+}
+
+/// The user with this id or username, its groups and its permissions, in
+/// one query.
+fn load_user(db: &impl Executor, key: UserKey, value: Value) -> Result<Option<Loaded>, Error> {
+    let sql = user_sql(db.dialect(), key);
+    let mut row = None;
     let mut groups = Vec::new();
     let mut permissions = PermissionSet::new();
-    let sql = access_sql(db.dialect());
     db.with_connection(|conn| {
-        conn.query(&sql, &[Value::I64(id)], |found| {
-            let name: String = found.get(1)?;
-            if found.get::<String>(0)? == "g" {
-                groups.push(name);
-            } else {
-                permissions.insert(name);
+        conn.query(&sql, std::slice::from_ref(&value), |found| {
+            match found.get::<String>(0)?.as_str() {
+                "u" => row = Some(models::User::from_row(found, 2)?),
+                "g" => groups.push(found.get::<String>(1)?),
+                _ => permissions.insert(found.get::<String>(1)?),
             }
             Ok(())
         })
     })
-    .map_err(failed(format!("load the permissions of user {id}")))?;
+    .map_err(failed(format!("load user {value}")))?;
     groups.sort();
     groups.dedup();
-    Ok(to_user(row, groups, permissions))
+    Ok(row.map(|row| Loaded {
+        row,
+        groups,
+        permissions,
+    }))
 }
 
-/// The first user matching `q`, resolved.
-fn user_by(db: &impl Executor, q: Q) -> Result<Option<User>, Error> {
-    let row = models::User::objects()
-        .filter(q)
-        .first(db)
-        .map_err(failed("load a user"))?;
-    row.map(|row| resolve(db, row)).transpose()
+/// The user with this id, resolved.
+fn user_by_id(db: &impl Executor, id: i64) -> Result<Option<User>, Error> {
+    Ok(load_user(db, UserKey::Id, Value::I64(id))?.map(Loaded::into_user))
 }
 
 impl AuthBackend for DbBackend {
@@ -373,32 +425,27 @@ impl AuthBackend for DbBackend {
         let credentials = credentials.clone();
         Box::pin(self.on_worker(move |db| {
             let Credentials::Password { username, password } = &credentials;
-            let row = models::User::objects()
-                .filter(models::User::USERNAME.eq(username.clone()))
-                .first(db)
-                .map_err(failed("look up a user by username"))?;
-            let Some(mut row) = row else {
+            let found = load_user(db, UserKey::Username, Value::Text(username.clone()))?;
+            let Some(mut found) = found else {
                 hasher.verify_dummy(password.expose());
                 return Ok(None);
             };
             // Checked after the hash so that an inactive account costs the same.
-            let verification = hasher.verify(password.expose(), &row.password);
-            if !verification.is_verified() || !row.is_active {
+            let verification = hasher.verify(password.expose(), &found.row.password);
+            if !verification.is_verified() || !found.row.is_active {
                 return Ok(None);
             }
             if verification == Verification::NeedsRehash
                 && let Ok(rehashed) = hasher.hash(password.expose())
             {
+                let id = found.row.id;
                 models::User::objects()
-                    .filter(models::User::ID.eq(row.id))
+                    .filter(models::User::ID.eq(id))
                     .update(db, &[models::User::PASSWORD.set(rehashed.clone())])
-                    .map_err(failed(format!(
-                        "store the upgraded hash of user {}",
-                        row.id
-                    )))?;
-                row.password = rehashed;
+                    .map_err(failed(format!("store the upgraded hash of user {id}")))?;
+                found.row.password = rehashed;
             }
-            resolve(db, row).map(Some)
+            Ok(Some(found.into_user()))
         }))
     }
 
@@ -421,6 +468,16 @@ impl AuthBackend for DbBackend {
             })
             .await
         })
+    }
+
+    fn hash_password<'a>(
+        &'a self,
+        hasher: &'a PasswordHasher,
+        password: &'a Password,
+    ) -> BackendFuture<'a, String> {
+        let hasher = hasher.clone();
+        let password = password.clone();
+        Box::pin(self.on_worker(move |_| hasher.hash(password.expose())))
     }
 
     fn set_password<'a>(&'a self, id: &'a str, password_hash: String) -> BackendFuture<'a, ()> {
