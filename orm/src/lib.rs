@@ -72,6 +72,11 @@ pub mod __private {
         })
     }
 
+    /// The error for a related object handed to the wrong model.
+    pub fn wrong_model(model: &str) -> Error {
+        Error::Query(format!("a related object was not a {model}"))
+    }
+
     /// The error for a field `meta` lacks.
     pub fn unknown_field(meta: &ModelMeta, field: &str) -> Error {
         meta.unknown_field(field)

@@ -214,6 +214,9 @@ pub struct ModelMeta {
     /// Decodes a model from a row starting at a column, boxed (used for
     /// `select_related` and `prefetch_related`).
     pub decode: fn(&Row<'_>, usize) -> Result<Box<dyn Any + Send>>,
+    /// Caches a related object on a boxed model of this type (nested
+    /// `select_related`).
+    pub set_related: fn(&mut dyn Any, &str, Related) -> Result<()>,
     /// The model's single-row statements, built once per dialect.
     pub statements: StatementCache,
 }

@@ -451,6 +451,15 @@ pub(crate) fn select_columns(sql: &mut Sql, alias: &str, meta: &ModelMeta) {
     }
 }
 
+/// One relation loaded by `select_related`, its columns after its parent's.
+struct RelatedSpec {
+    path: String,
+    /// The index of the relation this one hangs from (`None`: the model).
+    parent: Option<usize>,
+    field: &'static FieldMeta,
+    target: &'static ModelMeta,
+}
+
 /// A lazy query over model `M`. Nothing runs until a method that takes an
 /// executor (`all`, `get`, `count`, ...).
 pub struct QuerySet<M> {
@@ -751,26 +760,52 @@ impl<M: Model> QuerySet<M> {
         dialect: Dialect,
         limit: Option<u64>,
         reverse: bool,
-    ) -> Result<(Sql, Vec<(&'static FieldMeta, &'static ModelMeta)>)> {
+    ) -> Result<(Sql, Vec<RelatedSpec>)> {
         let meta = M::meta();
         let mut resolver = Resolver::new(meta, dialect);
         let mut where_sql = Sql::new(dialect);
         self.where_clause(&mut resolver, &mut where_sql)?;
-        let mut related = Vec::new();
+        let mut related: Vec<RelatedSpec> = Vec::new();
         let mut related_aliases = Vec::new();
         for name in &self.select_related {
-            let field = meta.try_field(name)?;
-            let Some(relation) = field.relation else {
-                return Err(Error::UnknownField {
-                    model: meta.name,
+            let mut current = meta;
+            let mut parent = None;
+            let mut prefix = String::new();
+            for part in name.split("__") {
+                let field = current.try_field(part).map_err(|_| Error::UnknownField {
+                    model: current.name,
                     field: name.clone(),
-                    hint: " (select_related takes a foreign key or one-to-one field)".into(),
-                });
-            };
-            let target = (relation.target)();
-            let (alias, _) = resolver.resolve(&format!("{name}__{}", target.pk_field().name))?;
-            related.push((field, target));
-            related_aliases.push(alias.unwrap_or_default());
+                    hint: format!(" ({} has no foreign key {part:?})", current.name),
+                })?;
+                let Some(relation) = field.relation else {
+                    return Err(Error::UnknownField {
+                        model: current.name,
+                        field: name.clone(),
+                        hint: " (select_related takes foreign key or one-to-one fields)".into(),
+                    });
+                };
+                if !prefix.is_empty() {
+                    prefix.push_str("__");
+                }
+                prefix.push_str(part);
+                let target = (relation.target)();
+                match related.iter().position(|r| r.path == prefix) {
+                    Some(known) => parent = Some(known),
+                    None => {
+                        let (alias, _) =
+                            resolver.resolve(&format!("{prefix}__{}", target.pk_field().name))?;
+                        related.push(RelatedSpec {
+                            path: prefix.clone(),
+                            parent,
+                            field,
+                            target,
+                        });
+                        related_aliases.push(alias.unwrap_or_default());
+                        parent = Some(related.len() - 1);
+                    }
+                }
+                current = target;
+            }
         }
         let mut order_sql = Sql::new(dialect);
         let mut order = self.order.clone();
@@ -790,9 +825,9 @@ impl<M: Model> QuerySet<M> {
             "SELECT "
         });
         select_columns(&mut sql, "t0", meta);
-        for ((_, target), alias) in related.iter().zip(&related_aliases) {
+        for (spec, alias) in related.iter().zip(&related_aliases) {
             sql.push(", ");
-            select_columns(&mut sql, alias, target);
+            select_columns(&mut sql, alias, spec.target);
         }
         from_where(&mut sql, meta, &resolver, &where_sql);
         sql.push(&order_sql.text);
@@ -801,18 +836,45 @@ impl<M: Model> QuerySet<M> {
         Ok((sql, related))
     }
 
-    fn decode(row: &Row<'_>, related: &[(&'static FieldMeta, &'static ModelMeta)]) -> Result<M> {
+    fn decode(row: &Row<'_>, related: &[RelatedSpec]) -> Result<M> {
         let mut model = M::from_row(row, 0)?;
         let mut offset = M::meta().fields.len();
-        for (field, target) in related {
-            let pk_at = offset + target.pk;
-            let value = if row.is_null(pk_at) {
+        if let [spec] = related {
+            // One level (the common case): no bookkeeping.
+            let value = if row.is_null(offset + spec.target.pk) {
                 None
             } else {
-                Some((target.decode)(row, offset)?)
+                Some((spec.target.decode)(row, offset)?)
             };
-            model.set_related(field.name, Related::One(value))?;
-            offset += target.fields.len();
+            model.set_related(spec.field.name, Related::One(value))?;
+            return Ok(model);
+        }
+        let mut loaded: Vec<Option<Box<dyn std::any::Any + Send>>> =
+            Vec::with_capacity(related.len());
+        for spec in related {
+            let value = if row.is_null(offset + spec.target.pk) {
+                None
+            } else {
+                Some((spec.target.decode)(row, offset)?)
+            };
+            loaded.push(value);
+            offset += spec.target.fields.len();
+        }
+        // Children come after their parents: attach from the end.
+        for (i, spec) in related.iter().enumerate().rev() {
+            let value = loaded[i].take();
+            match spec.parent {
+                Some(p) => {
+                    if let Some(parent) = loaded[p].as_mut() {
+                        (related[p].target.set_related)(
+                            parent.as_mut(),
+                            spec.field.name,
+                            Related::One(value),
+                        )?;
+                    }
+                }
+                None => model.set_related(spec.field.name, Related::One(value))?,
+            }
         }
         Ok(model)
     }

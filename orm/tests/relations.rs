@@ -166,6 +166,39 @@ fn select_related_loads_in_one_query(db: &Database) {
     assert_eq!(profiles[0].author.cached().unwrap().name, "Bob");
     let plain = Article::objects().first(db).unwrap().unwrap();
     assert!(plain.author.cached().is_none());
+
+    // Nested: a comment's article and that article's author, in one query.
+    let article = Article::objects()
+        .get(db, Article::SLUG.eq("cooking"))
+        .unwrap();
+    let mut comment = Comment {
+        id: 0,
+        article: ForeignKey::from(&article),
+        author_name: "r".into(),
+        body: "b".into(),
+        created_at: at(1),
+    };
+    comment.save(db).unwrap();
+    for paths in [
+        &["article__author"][..],
+        &["article", "article__author"][..],
+    ] {
+        let mut qs = Comment::objects();
+        for path in paths {
+            qs = qs.select_related(path);
+        }
+        let before = db.queries_run();
+        let loaded = qs.all(db).unwrap();
+        assert_eq!(db.queries_run() - before, 1);
+        let article = loaded[0].article.cached().expect("article loaded");
+        assert_eq!(article.slug, "cooking");
+        assert_eq!(article.author.cached().expect("author loaded").name, "Bob");
+    }
+    let error = Comment::objects()
+        .select_related("article__title")
+        .all(db)
+        .unwrap_err();
+    assert!(error.to_string().contains("article__title"), "{error}");
 }
 
 fn prefetch_related_fills_relations(db: &Database) {

@@ -582,11 +582,23 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 many_to_many: &__M2M,
                 reverse: &__REVERSE,
                 decode: __decode,
+                set_related: __set_related,
                 statements: __t::StatementCache::new(),
             };
 
             fn __decode(row: &__t::Row<'_>, offset: usize) -> __t::Result<::std::boxed::Box<dyn ::core::any::Any + Send>> {
                 ::core::result::Result::Ok(::std::boxed::Box::new(<#name as __t::Model>::from_row(row, offset)?))
+            }
+
+            fn __set_related(
+                model: &mut dyn ::core::any::Any,
+                field: &str,
+                related: __t::Related,
+            ) -> __t::Result<()> {
+                match model.downcast_mut::<#name>() {
+                    ::core::option::Option::Some(model) => __t::Model::set_related(model, field, related),
+                    ::core::option::Option::None => ::core::result::Result::Err(__t::__private::wrong_model(#name_str)),
+                }
             }
 
             impl __t::Model for #name {
