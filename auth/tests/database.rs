@@ -323,6 +323,16 @@ async fn duplicate_usernames_are_refused(db: &TestDb) {
     assert_eq!(error.status(), 422);
     assert!(error.to_string().contains("already exists"), "{error}");
     assert_eq!(models::User::objects().count(&db.db).unwrap(), 1);
+    // Renaming onto a taken name is refused the same way.
+    let other = db.add("jane");
+    let error = db
+        .backend
+        .update(&other.id, |row| row.username = "john".into())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 422, "{error}");
+    let jane = db.backend.get_user(&other.id).await.unwrap().unwrap();
+    assert_eq!(jane.username, "jane");
 }
 
 async fn unknown_permissions_are_refused(db: &TestDb) {

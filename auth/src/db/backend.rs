@@ -145,7 +145,14 @@ impl DbBackend {
             let key = row.id;
             change(&mut row);
             row.id = key;
-            row.save(db).map_err(failed(format!("update user {key}")))
+            validate_username(&row.username)?;
+            match row.save(db) {
+                Err(tack_orm::Error::UniqueViolation { .. }) => Err(Error::InvalidUsername {
+                    username: row.username,
+                    reason: "a user with that username already exists",
+                }),
+                saved => saved.map_err(failed(format!("update user {key}"))),
+            }
         })
         .await
     }
