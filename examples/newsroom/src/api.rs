@@ -5,6 +5,7 @@ use chrono::Utc;
 use http::request::Parts;
 use serde_json::json;
 use tack_apidoc::{ApiDoc, DocsService, SecurityScheme};
+use tack_auth::{CurrentUser, User};
 use tack_crud::{Action, Crud};
 use tack_orm::{AsyncDatabase, Database};
 use tack_ws::Groups;
@@ -12,11 +13,35 @@ use tack_ws::Groups;
 use crate::app::article_group;
 use crate::models::{Article, Comment, Status};
 
-/// Who may write through the API: a function of the action and the request.
-pub type WritePermission = fn(Action, &Parts) -> bool;
+/// Article writes need the model permission (`newsroom.add_article`,
+/// `change_article`, `delete_article`; superusers have them all).
+fn may_edit_articles(action: Action, parts: &Parts) -> bool {
+    let Some(current) = parts.extensions.get::<CurrentUser<User>>() else {
+        return false;
+    };
+    let needed = match action {
+        Action::Create => "newsroom.add_article",
+        Action::Delete => "newsroom.delete_article",
+        _ => "newsroom.change_article",
+    };
+    current.has_perm(needed)
+}
+
+/// Any signed-in reader may comment; changing or deleting a comment needs
+/// the model permission.
+fn may_write_comments(action: Action, parts: &Parts) -> bool {
+    let Some(current) = parts.extensions.get::<CurrentUser<User>>() else {
+        return false;
+    };
+    match action {
+        Action::Create => current.is_authenticated(),
+        Action::Delete => current.has_perm("newsroom.delete_comment"),
+        _ => current.has_perm("newsroom.change_comment"),
+    }
+}
 
 /// The article collection at `/api/articles/`.
-pub fn articles(db: AsyncDatabase, can_write: WritePermission) -> Crud<Article> {
+pub fn articles(db: AsyncDatabase) -> Crud<Article> {
     Crud::<Article>::new(db)
         .fields(&[
             "id",
@@ -47,7 +72,7 @@ pub fn articles(db: AsyncDatabase, can_write: WritePermission) -> Crud<Article> 
         .base_path("/api/articles/")
         // Readers who may not write see published articles only.
         .scope(move |parts, articles| {
-            if can_write(Action::Update, parts) {
+            if may_edit_articles(Action::Update, parts) {
                 articles
             } else {
                 articles.filter(Article::STATUS.eq(Status::Published))
@@ -57,14 +82,14 @@ pub fn articles(db: AsyncDatabase, can_write: WritePermission) -> Crud<Article> 
             article.created_at = Utc::now();
             Ok(())
         })
-        .permission(move |action: Action, parts: &Parts| {
-            action.is_read() || can_write(action, parts)
+        .permission(|action: Action, parts: &Parts| {
+            action.is_read() || may_edit_articles(action, parts)
         })
 }
 
 /// The comment collection at `/api/comments/`; each new comment is pushed
 /// to the article's live viewers.
-pub fn comments(db: AsyncDatabase, can_write: WritePermission, groups: Groups) -> Crud<Comment> {
+pub fn comments(db: AsyncDatabase, groups: Groups) -> Crud<Comment> {
     let lookup: Database = db.database().clone();
     Crud::<Comment>::new(db)
         .fields(&["id", "article", "author_name", "body", "created_at"])
@@ -80,8 +105,8 @@ pub fn comments(db: AsyncDatabase, can_write: WritePermission, groups: Groups) -
         // Hooks run on the database worker after the commit: a query here
         // does not block the async executor.
         .after_create(move |_, comment: &Comment| announce(&lookup, &groups, comment))
-        .permission(move |action: Action, parts: &Parts| {
-            action.is_read() || can_write(action, parts)
+        .permission(|action: Action, parts: &Parts| {
+            action.is_read() || may_write_comments(action, parts)
         })
 }
 

@@ -6,12 +6,13 @@ use std::sync::{Arc, OnceLock};
 
 use http::Request;
 use http::StatusCode;
+use tack_auth::{Auth, AuthLayer, CurrentUser, DbBackend, DbTokenStore, MemoryThrottle, User};
 use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
-use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get};
+use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get, post};
 use tack_security::{AllowedHostsLayer, CsrfLayer, CsrfToken, SecurityHeadersLayer};
-use tack_sessions::{DbStore, Messages, SessionLayer};
+use tack_sessions::{DbStore, Messages, SecretKey, SessionLayer};
 use tack_templates::minijinja::value::{Object, ObjectRepr};
 use tack_templates::{Serde, Templates, Value, context};
 use tack_ws::{Connection, Consumer, Groups, PostgresLayer, WebSocketEndpoint, WsConfig};
@@ -19,7 +20,7 @@ use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 use crate::Settings;
-use crate::{api, pages};
+use crate::{accounts, api, pages};
 
 /// Where the app's own files live (templates and static files are also
 /// embedded in the binary; in debug mode the files on disk win and reload).
@@ -35,8 +36,10 @@ pub struct Newsroom {
     pub db: AsyncDatabase,
     /// The pages' templates.
     pub templates: Templates,
-    /// Who may write through the API (nobody until sign-in lands).
-    pub api_write: api::WritePermission,
+    /// Users, sign-in, API tokens.
+    pub auth: Auth<DbBackend>,
+    /// Hosts `?next=` may point at, besides this site's paths.
+    pub allowed_hosts: Vec<String>,
     /// Debug mode (detailed error pages).
     pub debug: bool,
 }
@@ -63,6 +66,7 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("404.html", include_str!("../templates/404.html")),
     ("500.html", include_str!("../templates/500.html")),
+    ("login.html", include_str!("../templates/login.html")),
 ];
 
 impl Newsroom {
@@ -71,6 +75,7 @@ impl Newsroom {
     pub fn new(
         settings: &Settings,
         db: AsyncDatabase,
+        auth: Auth<DbBackend>,
         urls: Arc<OnceLock<Urls>>,
     ) -> Result<Self, StartError> {
         let mut builder = Templates::builder();
@@ -93,6 +98,15 @@ impl Newsroom {
                 let token = request.extensions().get::<CsrfToken>()?.clone();
                 Some(Value::from_object(LazyCsrfToken(token)))
             })
+            .context_processor("user", |request| {
+                let current = request.extensions().get::<CurrentUser<User>>()?;
+                let user = current.user()?;
+                Some(context! {
+                    username => user.username.clone(),
+                    is_authenticated => true,
+                    is_staff => user.is_staff,
+                })
+            })
             .context_processor("messages", |request| {
                 // Reading the messages marks them shown, as Django's do.
                 let messages = request.extensions().get::<Messages>()?.take().ok()?;
@@ -112,7 +126,8 @@ impl Newsroom {
         Ok(Newsroom {
             groups,
             db,
-            api_write: |_, _| false,
+            auth,
+            allowed_hosts: settings.allowed_hosts.clone(),
             templates,
             debug: settings.debug,
         })
@@ -182,8 +197,8 @@ fn live_comments(
 
 /// The routes: what URLs exist and what they are called.
 fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
-    let articles = api::articles(state.db.clone(), state.api_write);
-    let comments = api::comments(state.db.clone(), state.api_write, state.groups.clone());
+    let articles = api::articles(state.db.clone());
+    let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
     let index = {
         let state = state.clone();
@@ -193,11 +208,39 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
         let state = state.clone();
         move |request| pages::article_detail(state.clone(), request)
     };
+    let comment = {
+        let state = state.clone();
+        move |request| pages::comment_create(state.clone(), request)
+    };
+    let login_form = {
+        let state = state.clone();
+        move |request| accounts::login_form(state.clone(), request)
+    };
+    let login = {
+        let state = state.clone();
+        move |request| accounts::login(state.clone(), request)
+    };
+    let logout = {
+        let state = state.clone();
+        move |request| accounts::logout(state.clone(), request)
+    };
+    let token = {
+        let state = state.clone();
+        move |request| accounts::token(state.clone(), request)
+    };
     Ok(Router::new()
         .route("/", get(index))
         .name("index")
         .route("/articles/{slug:slug}/", get(detail))
         .name("article-detail")
+        .route("/articles/{slug:slug}/comments/", post(comment))
+        .name("comment-create")
+        .route("/accounts/login/", get(login_form).post(login))
+        .name("login")
+        .route("/accounts/logout/", post(logout))
+        .name("logout")
+        .route("/api/auth/token/", post(token))
+        .name("api-token")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
         .nest_service("/api/articles", articles)
@@ -218,7 +261,7 @@ pub enum StartError {
         /// `DATABASE_URL`.
         url: String,
         /// Why.
-        source: tack_orm::Error,
+        source: crate::db::OpenError,
     },
     /// A template failed to load.
     #[error(transparent)]
@@ -257,8 +300,14 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
     let db = AsyncDatabase::new(db, DATABASE_THREADS);
     let sessions = DbStore::new(db.clone());
     sessions.create_table().map_err(StartError::Sessions)?;
+    let auth = Auth::new(
+        DbBackend::new(db.clone()),
+        SecretKey::new(settings.secret_key.as_bytes()),
+    )
+    .with_throttle(MemoryThrottle::new())
+    .with_tokens(DbTokenStore::new(db.clone()));
     let urls = Arc::new(OnceLock::new());
-    let state = Arc::new(Newsroom::new(settings, db, urls.clone())?);
+    let state = Arc::new(Newsroom::new(settings, db, auth.clone(), urls.clone())?);
     let pages = state.clone();
     let router = routes(&state)?
         .debug(settings.debug)
@@ -271,6 +320,7 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
         .layer(layers.headers)
         .layer(SessionLayer::new(sessions).with_secure(layers.secure_cookies))
         .layer(layers.csrf)
+        .layer(AuthLayer::new(auth))
         .service(router);
     Ok(BoxCloneSyncService::new(service))
 }
@@ -299,6 +349,9 @@ impl SecurityStack {
             csrf: CsrfLayer::new()
                 .with_secure_cookie(secure_cookies)
                 .with_bearer_exempt(true)
+                // Trading a password for a token sets no cookie: a forged
+                // cross-site request learns nothing, as in DRF.
+                .with_exempt(|parts| parts.uri.path() == "/api/auth/token/")
                 .with_debug(settings.debug),
             secure_cookies,
         }

@@ -6,17 +6,30 @@ use tack_orm::prelude::*;
 
 use crate::models::{self, Article, Author, Comment, Status, Tag};
 
+/// Why the database could not be made ready.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Connecting, migrating or seeding failed.
+    #[error(transparent)]
+    Orm(#[from] tack_orm::Error),
+    /// The models' permissions could not be created.
+    #[error("creating the models' permissions: {0}")]
+    Permissions(tack_auth::Error),
+}
+
 /// The migration files of `migrations/`, compiled into the binary.
 pub static MIGRATIONS: &[(&str, &str)] = tack_orm::migrations::embed_migrations!("migrations");
 
 /// Opens `url`, applies the migrations that are not applied yet, refuses to
 /// go on when the models are ahead of the migrations, and seeds the demo data
 /// into an empty database.
-pub fn open(url: &str) -> tack_orm::Result<Database> {
+pub fn open(url: &str) -> Result<Database, OpenError> {
     let db = Database::connect(url)?;
     let files = Migrations::from_embedded(MIGRATIONS)?;
     migrations::migrate(&db, &files, None)?;
     migrations::check(&db, &models::all(), &files)?.into_result()?;
+    // view/add/change/delete for every model, as Django creates them.
+    tack_auth::ensure_permissions(&db, &models::all()).map_err(OpenError::Permissions)?;
     if !Author::objects().exists(&db)? {
         seed(&db)?;
     }
@@ -37,6 +50,7 @@ pub fn seed(db: &Database) -> tack_orm::Result<()> {
             .into_iter()
             .map(|(name, bio)| Author {
                 id: 0,
+                user: None,
                 display_name: name.into(),
                 bio: bio.into(),
             })

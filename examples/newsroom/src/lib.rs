@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) reads [`Settings`] and serves [`app`]; tests
 //! build the same [`app`] and drive it in process or over a socket.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod checks;

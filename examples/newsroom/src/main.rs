@@ -7,6 +7,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use newsroom::accounts::ClientAddr;
 use newsroom::{Settings, app, checks};
 use std::path::Path;
 use tack_http::Body;
@@ -18,6 +19,9 @@ const USAGE: &str = "usage: newsroom [COMMAND]
 Commands:
   serve            serve the site (the default)
   check [--deploy] run the system checks; --deploy adds the deployment checks
+  createsuperuser --username U --email E
+                   create a staff superuser (password from NEWSROOM_PASSWORD,
+                   or asked for on a terminal)
   makemigrations, migrate, showmigrations, sqlmigrate, checkmigrations
                    the ORM's migration commands (see below)
 
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("check") => check(&args[1..]),
+        Some("createsuperuser") => createsuperuser(&args[1..]),
         Some(
             "makemigrations" | "migrate" | "showmigrations" | "sqlmigrate" | "checkmigrations",
         ) => migration_command(&args),
@@ -93,6 +98,18 @@ fn check(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `createsuperuser --username U --email E`.
+fn createsuperuser(args: &[String]) -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let db = newsroom::db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    let password = std::env::var("NEWSROOM_PASSWORD").ok();
+    println!(
+        "{}",
+        newsroom::accounts::create_superuser_command(&db, args, password)?
+    );
+    Ok(())
+}
+
 fn serve() -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     if let Some(reason) = checks::refuse_to_serve(&settings) {
@@ -106,18 +123,20 @@ fn serve() -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {} (NEWSROOM_ADDR): {e}", settings.addr))?;
         println!("newsroom listening on http://{}", settings.addr);
         loop {
-            let (stream, _) = match listener.accept().await {
+            let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     eprintln!("newsroom: accept failed: {error}");
                     continue;
                 }
             };
-            let service = TowerToHyperService::new(
-                service
-                    .clone()
-                    .map_request(|request: Request<Incoming>| request.map(Body::new)),
-            );
+            let service = TowerToHyperService::new(service.clone().map_request(
+                move |request: Request<Incoming>| {
+                    let mut request = request.map(Body::new);
+                    request.extensions_mut().insert(ClientAddr(peer));
+                    request
+                },
+            ));
             tokio::spawn(async move {
                 let _ = Builder::new(TokioExecutor::new())
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)

@@ -18,6 +18,9 @@ pub enum Status {
 pub struct Author {
     /// Primary key.
     pub id: i64,
+    /// The user who signs in as this author, if any.
+    #[tack(on_delete = "set_null")]
+    pub user: Option<ForeignKey<tack_auth::models::User>>,
     /// The name shown on articles.
     #[tack(max_length = 100, verbose_name = "display name")]
     pub display_name: String,
@@ -95,12 +98,15 @@ pub struct Comment {
     pub created_at: DateTime<Utc>,
 }
 
-/// Every newsroom model, in an order that creates referenced tables first.
+/// Every model of the project (the auth models first: authors refer to
+/// users), in an order that creates referenced tables first.
 pub fn all() -> Vec<&'static tack_orm::ModelMeta> {
-    vec![
+    let mut models = tack_auth::models::all();
+    models.extend([
         Author::meta(),
         Tag::meta(),
         Article::meta(),
         Comment::meta(),
-    ]
+    ]);
+    models
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use http::{Request, StatusCode};
 use serde::{Deserialize, Serialize};
+use tack_auth::{CurrentUser, User};
 use tack_http::{Body, Response};
 use tack_routing::{Error, RequestExt};
 use tack_templates::{Serde, Value, context};
@@ -137,6 +138,16 @@ pub async fn article_detail(
     state: Arc<Newsroom>,
     request: Request<Body>,
 ) -> Result<Response, Error> {
+    article_page(&state, request, StatusCode::OK, Value::UNDEFINED).await
+}
+
+/// The article page, with `form` (the comment form's values and errors).
+async fn article_page(
+    state: &Newsroom,
+    request: Request<Body>,
+    status: StatusCode,
+    form: Value,
+) -> Result<Response, Error> {
     let slug: String = request.path_param("slug")?;
     let wanted = slug.clone();
     let found = state
@@ -169,10 +180,96 @@ pub async fn article_detail(
         })
         .collect();
     let article = ArticleView::from(&article);
-    Ok(render(
-        &state,
-        &request,
-        "article.html",
-        context! { article => Serde(&article), comments => Serde(&comments) },
-    ))
+    let ctx = context! { article => Serde(&article), comments => Serde(&comments), form };
+    Ok(state
+        .templates
+        .render_status_for(&request, status, "article.html", ctx)
+        .unwrap_or_else(|error| state.templates.error_response(&error)))
+}
+
+/// The longest comment the form accepts.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+#[derive(Debug, Deserialize)]
+struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /articles/{slug}/comments/` (signed-in users): saves the comment,
+/// pushes it to the article's live viewers and redirects back with a flash
+/// message; invalid input re-renders the page with the errors (422).
+pub async fn comment_create(
+    state: Arc<Newsroom>,
+    mut request: Request<Body>,
+) -> Result<Response, Error> {
+    let slug: String = request.path_param("slug")?;
+    let Some(author_name) = request
+        .extensions()
+        .get::<CurrentUser<User>>()
+        .and_then(CurrentUser::user)
+        .map(|user| user.username.clone())
+    else {
+        // Back to the article, not to this POST-only address, after signing in.
+        let next = format!("/articles/{slug}/");
+        return Ok(crate::accounts::see_other(
+            &tack_auth::guard::login_redirect_url("/accounts/login/", &next),
+        ));
+    };
+    let form: CommentForm = request.form().await?;
+    let body = form.body.trim().to_owned();
+    let problem = if body.is_empty() {
+        Some("Write something before posting.".to_owned())
+    } else if body.chars().count() > MAX_COMMENT_CHARS {
+        Some(format!(
+            "A comment has at most {MAX_COMMENT_CHARS} characters."
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let form = context! { body => form.body, errors => context! { body => vec![problem] } };
+        return article_page(&state, request, StatusCode::UNPROCESSABLE_ENTITY, form).await;
+    }
+    let messages = request
+        .extensions()
+        .get::<tack_sessions::Messages>()
+        .cloned();
+    let groups = state.groups.clone();
+    let wanted = slug.clone();
+    let saved = state
+        .db
+        .run(move |db| {
+            let article = Article::objects()
+                .filter(Article::SLUG.eq(wanted) & Article::STATUS.eq(Status::Published))
+                .first(db)?;
+            let Some(article) = article else {
+                return Ok(None);
+            };
+            let comment = Comment::objects().create(
+                db,
+                Comment {
+                    id: 0,
+                    article: tack_orm::ForeignKey::new(article.id),
+                    author_name,
+                    body,
+                    created_at: Utc::now(),
+                },
+            )?;
+            crate::api::announce(db, &groups, &comment);
+            Ok(Some(comment))
+        })
+        .await
+        .map_err(database_error)?;
+    if saved.is_none() {
+        return Err(not_found(format!(
+            "No published article is called {slug:?}."
+        )));
+    }
+    if let Some(messages) = messages {
+        let _ = messages.success("Your comment is posted.");
+    }
+    Ok(crate::accounts::see_other(&format!(
+        "/articles/{slug}/#comments"
+    )))
 }

@@ -140,17 +140,25 @@ async fn retrieve_and_missing_rows() {
 async fn anonymous_writes_are_refused_and_change_nothing() {
     let (_file, client) = client();
     let body = serde_json::json!({"article": 1, "author_name": "x", "body": "y"});
-    let response = client
+    let forged = client
         .post("/api/comments/")
         .header("authorization", "Bearer not-a-token")
         .json(&body)
         .send()
         .await;
     assert_eq!(
-        response.status(),
+        forged.status(),
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        forged.text()
+    );
+    // No token and no session: the CSRF check refuses before anything else.
+    let anonymous = client.post("/api/comments/").json(&body).send().await;
+    assert_eq!(
+        anonymous.status(),
         StatusCode::FORBIDDEN,
         "{}",
-        response.text()
+        anonymous.text()
     );
     let (_, comments) = get_json(&client, "/api/comments/").await;
     assert_eq!(comments["count"], 4);

@@ -1,0 +1,98 @@
+//! What the newsroom's tests share: settings on a temporary database, a
+//! signed-in client, and a server on a loopback port.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use newsroom::{App, Settings};
+use tack_test::TestClient;
+use tower::ServiceExt;
+
+/// A secret key long enough for the deployment checks.
+pub const SECRET: &str = "a-test-secret-key-that-is-long-enough-0123456789";
+/// The password the tests' users have.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Settings for the database at `url`.
+pub fn settings_for(url: &str) -> Settings {
+    Settings::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.to_owned()),
+        "NEWSROOM_SECRET_KEY" => Some(SECRET.to_owned()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+/// The app on a fresh SQLite file (kept while the first value lives).
+pub fn sqlite_app() -> (tack_test::db::TempSqlite, App) {
+    let file = tack_test::db::sqlite();
+    let app = newsroom::app(&settings_for(&file.url())).unwrap();
+    (file, app)
+}
+
+/// Creates a user; `superuser` ones may do everything.
+pub fn create_user(db_url: &str, username: &str, superuser: bool) {
+    let db = tack_orm::Database::connect(db_url).unwrap();
+    let hasher = tack_auth::PasswordHasher::new();
+    let password = tack_auth::Password::new(PASSWORD);
+    let validators = tack_auth::Validators::default();
+    let email = format!("{username}@example.com");
+    let user = if superuser {
+        tack_auth::create_superuser(username, &email, &password, &validators, &hasher)
+    } else {
+        tack_auth::create_user(username, &email, &password, &validators, &hasher)
+    }
+    .unwrap();
+    tack_auth::db::insert_user(&db, user).unwrap();
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_token(html: &str) -> String {
+    let marker = r#"name="csrfmiddlewaretoken" value=""#;
+    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// Signs `username` in through the login form; answers the redirect.
+pub async fn sign_in(
+    client: &TestClient<App>,
+    username: &str,
+    next: &str,
+) -> tack_test::TestResponse {
+    let form = client.get("/accounts/login/").send().await;
+    let token = csrf_token(&form.text());
+    client
+        .post("/accounts/login/")
+        .form(&[
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+}
+
+/// Serves `app` on a loopback port for the rest of the test.
+pub async fn serve(app: App) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(app.clone().map_request(
+                |r: http::Request<hyper::body::Incoming>| r.map(tack_http::Body::new),
+            ));
+            tokio::spawn(async move {
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
