@@ -195,51 +195,47 @@ fn live_comments(
     .with_config(WsConfig::new().with_max_message_size(64 * 1024))
 }
 
+/// A handler taking the app's state, as the router's request handler.
+fn with_state<F, Fut>(
+    state: &Arc<Newsroom>,
+    handler: F,
+) -> impl Fn(Request<Body>) -> Fut + Send + Sync + 'static
+where
+    F: Fn(Arc<Newsroom>, Request<Body>) -> Fut + Send + Sync + 'static,
+{
+    let state = state.clone();
+    move |request| handler(state.clone(), request)
+}
+
 /// The routes: what URLs exist and what they are called.
 fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
     let articles = api::articles(state.db.clone());
     let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
-    let index = {
-        let state = state.clone();
-        move |request| pages::index(state.clone(), request)
-    };
-    let detail = {
-        let state = state.clone();
-        move |request| pages::article_detail(state.clone(), request)
-    };
-    let comment = {
-        let state = state.clone();
-        move |request| pages::comment_create(state.clone(), request)
-    };
-    let login_form = {
-        let state = state.clone();
-        move |request| accounts::login_form(state.clone(), request)
-    };
-    let login = {
-        let state = state.clone();
-        move |request| accounts::login(state.clone(), request)
-    };
-    let logout = {
-        let state = state.clone();
-        move |request| accounts::logout(state.clone(), request)
-    };
-    let token = {
-        let state = state.clone();
-        move |request| accounts::token(state.clone(), request)
-    };
     Ok(Router::new()
-        .route("/", get(index))
+        .route("/", get(with_state(state, pages::index)))
         .name("index")
-        .route("/articles/{slug:slug}/", get(detail))
+        .route(
+            "/articles/{slug:slug}/",
+            get(with_state(state, pages::article_detail)),
+        )
         .name("article-detail")
-        .route("/articles/{slug:slug}/comments/", post(comment))
+        .route(
+            "/articles/{slug:slug}/comments/",
+            post(with_state(state, pages::comment_create)),
+        )
         .name("comment-create")
-        .route("/accounts/login/", get(login_form).post(login))
+        .route(
+            "/accounts/login/",
+            get(with_state(state, accounts::login_form)).post(with_state(state, accounts::login)),
+        )
         .name("login")
-        .route("/accounts/logout/", post(logout))
+        .route(
+            "/accounts/logout/",
+            post(with_state(state, accounts::logout)),
+        )
         .name("logout")
-        .route("/api/auth/token/", post(token))
+        .route("/api/auth/token/", post(with_state(state, accounts::token)))
         .name("api-token")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
