@@ -119,7 +119,7 @@ pub fn seed(db: &Database) -> tack_orm::Result<()> {
                 slug: slug.into(),
                 body: format!(
                     "{title}.\n\nThis is a demo article seeded by the newsroom example.\n\n\
-                     Edit it through the API or, soon, the admin."
+                     Edit it through the API at /api/articles/."
                 ),
                 author: ForeignKey::new(authors[author].id),
                 status,
