@@ -24,16 +24,29 @@ pub static MIGRATIONS: &[(&str, &str)] = tack_orm::migrations::embed_migrations!
 /// go on when the models are ahead of the migrations, and seeds the demo data
 /// into an empty database.
 pub fn open(url: &str) -> Result<Database, OpenError> {
+    let db = open_unseeded(url)?;
+    seed_if_empty(&db)?;
+    Ok(db)
+}
+
+/// [`open`] without the demo data.
+pub fn open_unseeded(url: &str) -> Result<Database, OpenError> {
     let db = Database::connect(url)?;
     let files = Migrations::from_embedded(MIGRATIONS)?;
     migrations::migrate(&db, &files, None)?;
     migrations::check(&db, &models::all(), &files)?.into_result()?;
     // view/add/change/delete for every model, as Django creates them.
     tack_auth::ensure_permissions(&db, &models::all()).map_err(OpenError::Permissions)?;
-    if !Author::objects().exists(&db)? {
-        seed(&db)?;
-    }
     Ok(db)
+}
+
+/// Seeds the demo data when there are no authors yet; answers whether it did.
+pub fn seed_if_empty(db: &Database) -> tack_orm::Result<bool> {
+    if Author::objects().exists(db)? {
+        return Ok(false);
+    }
+    seed(db)?;
+    Ok(true)
 }
 
 /// Writes the demo data (3 authors, 5 published articles, 1 draft, a few

@@ -19,6 +19,7 @@ const USAGE: &str = "usage: newsroom [COMMAND]
 Commands:
   serve            serve the site (the default)
   check [--deploy] run the system checks; --deploy adds the deployment checks
+  seed             put the demo data into an empty database
   createsuperuser --username U --email E
                    create a staff superuser (password from NEWSROOM_PASSWORD,
                    or asked for on a terminal)
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         None | Some("serve") => serve(),
         Some("check") => check(&args[1..]),
         Some("createsuperuser") => createsuperuser(&args[1..]),
+        Some("seed") => seed(),
         Some(
             "makemigrations" | "migrate" | "showmigrations" | "sqlmigrate" | "checkmigrations",
         ) => migration_command(&args),
@@ -94,6 +96,18 @@ fn check(args: &[String]) -> Result<(), String> {
     match warnings.len() {
         0 => println!("System check identified no issues."),
         n => println!("System check identified {n} issue(s)."),
+    }
+    Ok(())
+}
+
+/// `seed`: the demo data, into an empty database only.
+fn seed() -> Result<(), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let db = newsroom::db::open_unseeded(&settings.database_url).map_err(|e| e.to_string())?;
+    if newsroom::db::seed_if_empty(&db).map_err(|e| e.to_string())? {
+        println!("Seeded 3 authors, 6 articles and their comments.");
+    } else {
+        println!("The database already has authors: nothing seeded.");
     }
     Ok(())
 }
