@@ -69,14 +69,14 @@ fn round(items: usize, pass: &mut dyn FnMut()) -> f64 {
 /// the first pass's time in the same round (robust on a busy machine).
 fn compare<const N: usize>(
     items: usize,
-    mut passes: [&mut dyn FnMut(); N],
+    mut passes: [Box<dyn FnMut() + '_>; N],
 ) -> ([f64; N], [f64; N]) {
     let mut best = [f64::INFINITY; N];
     let mut ratios: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(ROUNDS));
     for _ in 0..ROUNDS {
         let mut times = [0.0; N];
         for (i, pass) in passes.iter_mut().enumerate() {
-            times[i] = round(items, *pass);
+            times[i] = round(items, pass.as_mut());
             best[i] = best[i].min(times[i]);
         }
         for i in 0..N {
@@ -105,100 +105,254 @@ async fn handler(_: Request<Body>) -> &'static str {
     "ok"
 }
 
+/// The route table built three ways, and one matching path per route.
+struct Table {
+    patterns: Vec<&'static str>,
+    paths: Vec<String>,
+    matchit: matchit::Router<usize>,
+    /// Our router with the table's converters (`{id:int}`).
+    router: Router,
+    /// Our router with the converters dropped (every parameter `str`).
+    untyped: Router,
+}
+
+impl Table {
+    fn new() -> Table {
+        let patterns: Vec<&str> = ROUTES
+            .lines()
+            .filter(|line| line.starts_with('/'))
+            .collect();
+        let paths = patterns.iter().map(|p| sample_path(p)).collect();
+        let mut matchit = matchit::Router::new();
+        let mut router = Router::new();
+        let mut untyped = Router::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            untyped = untyped.route(&bare(pattern), get(handler));
+            matchit
+                .insert(bare(pattern), index)
+                .unwrap_or_else(|e| panic!("matchit rejects {pattern}: {e}"));
+            router = router.route(pattern, get(handler));
+        }
+        Table {
+            patterns,
+            paths,
+            matchit,
+            router,
+            untyped,
+        }
+    }
+
+    /// Every path resolves to its own route on every side, with the same
+    /// parameter values.
+    fn check(&self) {
+        for (pattern, path) in self.patterns.iter().zip(&self.paths) {
+            let expected = self.matchit.at(path).expect("matchit matches");
+            assert_eq!(self.patterns[*expected.value], *pattern, "matchit: {path}");
+            for router in [&self.router, &self.untyped] {
+                let resolved = router.resolve(path).expect("the router matches");
+                assert_eq!(bare(resolved.pattern()), bare(pattern), "router: {path}");
+                for (name, value) in expected.params.iter() {
+                    let name = name.trim_start_matches('*');
+                    assert_eq!(resolved.raw_param(name), Some(value), "{path} {name}");
+                }
+            }
+        }
+    }
+
+    /// One pass of a side over every path.
+    #[inline(always)]
+    fn pass(&self, side: Side) {
+        match side {
+            // The match with its captured parameters, as a router needs.
+            Side::Matchit => {
+                for path in &self.paths {
+                    black_box(self.matchit.at(black_box(path)).ok());
+                }
+            }
+            // The value alone: the compiler may skip keeping the parameters.
+            Side::MatchitValue => {
+                for path in &self.paths {
+                    black_box(self.matchit.at(black_box(path)).ok().map(|m| *m.value));
+                }
+            }
+            Side::Ours => {
+                for path in &self.paths {
+                    black_box(self.router.resolve(black_box(path)));
+                }
+            }
+            Side::Untyped => {
+                for path in &self.paths {
+                    black_box(self.untyped.resolve(black_box(path)));
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Matchit,
+    MatchitValue,
+    Ours,
+    Untyped,
+}
+
+impl Side {
+    const ALL: [Side; 4] = [Side::Matchit, Side::Ours, Side::Untyped, Side::MatchitValue];
+
+    fn name(self) -> &'static str {
+        match self {
+            Side::Matchit => "matchit",
+            Side::MatchitValue => "matchit-value",
+            Side::Ours => "ours",
+            Side::Untyped => "untyped",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Side> {
+        Side::ALL.into_iter().find(|side| side.name() == name)
+    }
+}
+
+/// Passes per side when counting instructions.
+const COUNTED_PASSES: usize = 50;
+
+/// The only code whose instructions the counting run collects
+/// (`--toggle-collect`): `COUNTED_PASSES` passes of one side.
+#[inline(never)]
+fn counted_passes(table: &Table, side: Side) {
+    for _ in 0..COUNTED_PASSES {
+        table.pass(side);
+    }
+}
+
+/// Instructions per lookup of a side, counted by callgrind running this
+/// benchmark again with `--count SIDE`; `None` without valgrind.
+fn instructions_per_lookup(side: Side, lookups: usize) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::env::temp_dir().join(format!(
+        "tack-routing-github-{}-{}.callgrind",
+        std::process::id(),
+        side.name()
+    ));
+    let status = std::process::Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--toggle-collect=*counted_passes*")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&exe)
+        .args(["--count", side.name()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    let text = std::fs::read_to_string(&out).ok();
+    let _ = std::fs::remove_file(&out);
+    if !status.success() {
+        return None;
+    }
+    let total: u64 = text?.lines().find_map(|line| {
+        line.strip_prefix("summary:")
+            .or_else(|| line.strip_prefix("totals:"))
+            .and_then(|n| n.trim().parse().ok())
+    })?;
+    Some(total as f64 / (COUNTED_PASSES * lookups) as f64)
+}
+
 fn main() {
-    let patterns: Vec<&str> = ROUTES
-        .lines()
-        .filter(|line| line.starts_with('/'))
-        .collect();
-    let paths: Vec<String> = patterns.iter().map(|p| sample_path(p)).collect();
-
-    let mut matchit_router = matchit::Router::new();
-    let mut router = Router::new();
-    let mut untyped = Router::new();
-    for (index, pattern) in patterns.iter().enumerate() {
-        untyped = untyped.route(&bare(pattern), get(handler));
-        matchit_router
-            .insert(bare(pattern), index)
-            .unwrap_or_else(|e| panic!("matchit rejects {pattern}: {e}"));
-        router = router.route(pattern, get(handler));
+    let args: Vec<String> = std::env::args().collect();
+    let table = Table::new();
+    // The child run under callgrind: only the counted passes of one side.
+    if let Some(at) = args.iter().position(|a| a == "--count") {
+        let side = args
+            .get(at + 1)
+            .and_then(|name| Side::parse(name))
+            .expect("--count takes matchit, matchit-value, ours or untyped");
+        counted_passes(&table, side);
+        return;
     }
-    for (pattern, path) in patterns.iter().zip(&paths) {
-        let expected = *matchit_router.at(path).expect("matchit matches").value;
-        assert_eq!(patterns[expected], *pattern, "matchit: {path}");
-        let resolved = router.resolve(path).expect("the router matches");
-        assert_eq!(resolved.pattern(), *pattern, "router: {path}");
+    table.check();
+    let n = table.paths.len();
+
+    println!(
+        "{n} GitHub API routes (one sample path per route, {} with int parameters)",
+        table
+            .patterns
+            .iter()
+            .filter(|p| p.contains(":int}"))
+            .count()
+    );
+    println!("  matchit        bare matchit::Router::at, the match with its captured params");
+    println!("  ours           tack-routing Router::resolve, converters checked, params kept");
+    println!("  untyped        Router::resolve on the same table with every param `str`");
+    println!("  matchit-value  bare matchit keeping only the value (params may be optimized out)");
+    println!("ratio = side / matchit; target: ours <= 1.20x");
+    println!();
+
+    let ([matchit_ns, ours_ns, untyped_ns, value_ns], [_, ours_ratio, untyped_ratio, value_ratio]) =
+        compare(
+            n,
+            Side::ALL.map(|side| -> Box<dyn FnMut()> {
+                let table = &table;
+                Box::new(move || table.pass(side))
+            }),
+        );
+    println!(
+        "wall time, best of {ROUNDS} rounds (sides alternate; ratio = median of per-round ratios)"
+    );
+    for (side, ns, ratio) in [
+        (Side::Matchit, matchit_ns, 1.0),
+        (Side::Ours, ours_ns, ours_ratio),
+        (Side::Untyped, untyped_ns, untyped_ratio),
+        (Side::MatchitValue, value_ns, value_ratio),
+    ] {
+        println!("  {:<14} {ns:6.1} ns/lookup  {ratio:5.2}x", side.name());
     }
 
-    let n = paths.len();
-    let (
-        [bare_ns, ours_ns, value_only_ns, untyped_ns],
-        [_, ratio, value_only_ratio, untyped_ratio],
-    ) = compare(
-        n,
-        [
-            // What a router needs: the value and the captured parameters.
-            &mut || {
-                for path in &paths {
-                    black_box(matchit_router.at(black_box(path)).ok());
-                }
-            },
-            &mut || {
-                for path in &paths {
-                    black_box(router.resolve(black_box(path)));
-                }
-            },
-            // The value alone: the compiler may then skip keeping the parameters.
-            &mut || {
-                for path in &paths {
-                    black_box(matchit_router.at(black_box(path)).ok().map(|m| *m.value));
-                }
-            },
-            // The same table without converters: the router's own overhead.
-            &mut || {
-                for path in &paths {
-                    black_box(untyped.resolve(black_box(path)));
-                }
-            },
-        ],
-    );
-    println!("{n} GitHub API routes, one lookup per route per pass, {ROUNDS} rounds");
-    println!("bare matchit (value + params):  {bare_ns:6.1} ns/lookup (best round)");
-    println!("tack-routing Router::resolve:   {ours_ns:6.1} ns/lookup (best round)");
-    println!(
-        "ratio ours / matchit:           {ratio:6.2}x (median of per-round ratios; target <= 1.20x)"
-    );
-    println!(
-        "tack-routing, no converters:    {untyped_ns:6.1} ns/lookup (ratio {untyped_ratio:.2}x)"
-    );
-    println!(
-        "bare matchit (value only):      {value_only_ns:6.1} ns/lookup (ratio ours / this: {:.2}x)",
-        ratio / value_only_ratio
-    );
+    let counted =
+        [Side::Matchit, Side::Ours, Side::Untyped].map(|side| instructions_per_lookup(side, n));
+    match counted {
+        [Some(matchit), Some(ours), Some(untyped)] => {
+            println!("instructions (callgrind, {COUNTED_PASSES} passes; exact on a busy machine)");
+            for (side, count) in [
+                (Side::Matchit, matchit),
+                (Side::Ours, ours),
+                (Side::Untyped, untyped),
+            ] {
+                println!(
+                    "  {:<14} {count:6.1} instr/lookup  {:5.2}x",
+                    side.name(),
+                    count / matchit
+                );
+            }
+        }
+        _ => println!("instructions: skipped (valgrind not found or failed)"),
+    }
 
     let requests = || {
-        paths
+        table
+            .paths
             .iter()
             .map(|path| Request::get(path.as_str()).body(Body::empty()).unwrap())
             .collect::<Vec<_>>()
     };
-    let mut service = router.clone();
+    let mut service = table.router.clone();
     let ([build_ns, with_dispatch_ns], _) = compare(
         n,
         [
-            &mut || {
+            Box::new(|| {
                 black_box(requests());
-            },
-            &mut || {
+            }) as Box<dyn FnMut()>,
+            Box::new(|| {
                 for request in requests() {
                     let response = ready(service.call(request)).unwrap();
                     black_box(response.status());
                 }
-            },
+            }),
         ],
     );
     let dispatch_ns = with_dispatch_ns - build_ns;
     println!(
         "full dispatch through the tower service: {dispatch_ns:7.1} ns/request \
-         (resolve, PathParams, extensions, handler, response)"
+         (resolve, PathParams, extensions, handler, response; request building subtracted)"
     );
 }

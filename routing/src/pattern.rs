@@ -228,57 +228,96 @@ impl Pattern {
         &self.source
     }
 
-    /// What the matching hot path checks for this pattern.
+    /// What the matching hot path checks for this pattern (see [`Checks`]).
     pub(crate) fn checks(&self) -> Checks {
-        let mut found = Vec::new();
-        let mut segment = 0u64;
+        let code = |param: &Param| match param.converter {
+            Converter::Str => Checks::STR,
+            Converter::Int => Checks::INT,
+            Converter::Slug => Checks::SLUG,
+            Converter::Uuid => Checks::UUID,
+            Converter::Path => Checks::PATH,
+        };
+        // Each parameter: the static text's length before it, its code,
+        // whether a `/` (or the path's start) comes right before it and
+        // right after it (or the path's end), and the static text's length
+        // after it.
+        let mut params = Vec::new();
+        let mut before = 0usize;
+        let mut slash_before = false;
         for (at, part) in self.parts.iter().enumerate() {
             match part {
-                Part::Static(text) => segment += text.matches('/').count() as u64,
+                Part::Static(text) => {
+                    before += text.len();
+                    slash_before = text.ends_with('/');
+                }
                 Part::Param(index) => {
-                    let code = match self.params[*index].converter {
-                        Converter::Str | Converter::Path => continue,
-                        Converter::Int => 1,
-                        Converter::Slug => 2,
-                        Converter::Uuid => 3,
-                    };
-                    let after_slash = matches!(
-                        at.checked_sub(1).map(|i| &self.parts[i]),
-                        Some(Part::Static(t)) if t.ends_with('/')
-                    );
-                    let before_slash = match self.parts.get(at + 1) {
+                    let slash_after = match self.parts.get(at + 1) {
                         None => true,
-                        Some(Part::Static(t)) => t.starts_with('/'),
+                        Some(Part::Static(text)) => text.starts_with('/'),
                         Some(Part::Param(_)) => false,
                     };
-                    if !after_slash || !before_slash {
-                        return Checks::SLOW;
-                    }
-                    found.push((segment, code));
+                    let after = match self.parts.get(at + 1) {
+                        Some(Part::Static(text)) => text.len(),
+                        _ => 0,
+                    };
+                    let code = code(&self.params[*index]);
+                    params.push((before, code, slash_before, slash_after, after));
+                    before = 0;
+                    slash_before = false;
                 }
             }
         }
-        let last = segment;
-        let catch_all = self
-            .params
-            .last()
-            .is_some_and(|p| p.converter == Converter::Path);
-        let nearer_end = found.first().is_some_and(|&(s, _)| last - s < s);
-        let from_end = nearer_end && !catch_all;
-        if from_end {
-            found = found
-                .into_iter()
+        let mut checks = Checks {
+            steps: [0; Checks::STEPS],
+            len: 0,
+            from_end: false,
+            prefix: 0,
+            suffix: 0,
+        };
+        let (Some(first), Some(last)) = (params.first(), params.last()) else {
+            return checks;
+        };
+        let (Ok(prefix), Ok(suffix)) = (u16::try_from(first.0), u16::try_from(last.4)) else {
+            return Checks::SLOW;
+        };
+        checks.prefix = prefix;
+        checks.suffix = suffix;
+        let checked =
+            |p: &&(usize, u16, bool, bool, usize)| p.1 != Checks::STR && p.1 != Checks::PATH;
+        let (Some(first_checked), Some(last_checked)) = (
+            params.iter().position(|p| checked(&p)),
+            params.iter().rposition(|p| checked(&p)),
+        ) else {
+            return checks;
+        };
+        // Walk from the end when fewer values are on the way (never
+        // through a catch-all, whose value may hold slashes).
+        let catch_all = last.1 == Checks::PATH;
+        checks.from_end = !catch_all && params.len() - first_checked < last_checked + 1;
+        let walk: Vec<(usize, u16, bool)> = if checks.from_end {
+            params[first_checked..]
+                .iter()
                 .rev()
-                .map(|(s, code)| (last - s, code))
-                .collect();
-        }
-        if found.len() > 8 || found.iter().any(|&(s, _)| s > 31) {
+                .map(|p| (p.4, p.1, p.2))
+                .collect()
+        } else {
+            params[..=last_checked]
+                .iter()
+                .map(|p| (p.0, p.1, p.3))
+                .collect()
+        };
+        if walk.len() > Checks::STEPS {
             return Checks::SLOW;
         }
-        let packed = found.iter().enumerate().fold(0, |packed, (i, &(s, code))| {
-            packed | ((s << 3) | code) << (8 * i)
-        });
-        Checks { packed, from_end }
+        for (step, (skip, code, slash)) in checks.steps.iter_mut().zip(walk) {
+            if !slash || skip >= 1 << 13 {
+                return Checks::SLOW;
+            }
+            // `skip < 2^13`, so the shift keeps every bit.
+            *step = ((skip as u16) << 3) | code;
+            checks.len += 1;
+        }
+        checks
     }
 
     /// Checks the raw (percent-encoded) values matchit captured, in order,
@@ -348,103 +387,133 @@ impl Pattern {
     }
 }
 
-/// The converter checks of a pattern packed for the matching hot path, kept
-/// inline in matchit's value so that checking follows no pointer.
+/// The checks of a pattern packed for the matching hot path, kept inline
+/// in matchit's value so that checking follows no pointer.
 ///
-/// Each checked parameter (`int`, `slug`, `uuid`: `str` and `path` need no
-/// check on a path without `%`, matchit already enforced them) fills a
-/// byte: its path segment's index (5 bits) and its converter (3 bits); a
-/// zero byte ends the list. A parameter that shares its segment with text
-/// (`/{id:int}.json`), or more than eight of them, makes the pattern `SLOW`.
+/// First, the part of the path between the static prefix and suffix (whose
+/// lengths are known: matchit matched them byte for byte) is scanned for
+/// `%` eight bytes at a time: a value with one needs decoding, so the full
+/// check decides. Without one, `str` and `path` values need nothing more
+/// (matchit ensured them non-empty, `str` without `/`), and the others are
+/// found by walking the path from the nearer end: each step skips the
+/// static text before a value (13 bits) and reads the value up to the next
+/// `/`, checking its converter (3 bits). A pattern the walk cannot do (a
+/// checked value that shares its segment with text, `/{id:int}.json`, or
+/// more than `STEPS` values on the way) is `SLOW`: its values are checked
+/// from matchit's captures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Checks {
-    packed: u64,
-    /// Segments count from the path's end (the pattern has no catch-all and
-    /// its checked segments are nearer to the end).
+    steps: [u16; Checks::STEPS],
+    /// How many steps are used; `u8::MAX` for `SLOW`.
+    len: u8,
+    /// The walk goes from the path's end, and steps skip the text after
+    /// their value.
     from_end: bool,
+    /// The static text's length before the first value and after the last.
+    prefix: u16,
+    suffix: u16,
 }
 
-/// Whether a raw segment converts, by converter code (1 int, 2 slug, 3 uuid).
-#[inline]
-fn accepts_code(code: u64, value: &[u8]) -> bool {
+/// Whether `bytes` holds a `%`, eight bytes at a time.
+#[inline(always)]
+fn has_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    const PERCENTS: u64 = ONES * b'%' as u64;
+    // A byte of `x` that is zero sets its high bit here, or a lower one does.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let word = |chunk: &[u8]| {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        u64::from_le_bytes(word) ^ PERCENTS
+    };
+    if bytes.len() < 8 {
+        return bytes.contains(&b'%');
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.any(|chunk| zero_byte(word(chunk))) {
+        return true;
+    }
+    // The last eight bytes cover what the chunks left.
+    !chunks.remainder().is_empty() && zero_byte(word(&bytes[bytes.len() - 8..]))
+}
+
+/// Whether a value without `%` converts, by code.
+#[inline(always)]
+fn accepts_code(code: u16, value: &[u8]) -> bool {
     !value.is_empty()
         && match code {
-            1 => value.iter().all(u8::is_ascii_digit),
-            2 => value
+            Checks::INT => value.iter().all(u8::is_ascii_digit),
+            Checks::SLUG => value
                 .iter()
                 .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            _ => is_uuid(value),
+            Checks::UUID => is_uuid(value),
+            _ => true,
         }
 }
 
 impl Checks {
+    const STEPS: usize = 6;
+    const STR: u16 = 0;
+    const INT: u16 = 1;
+    const SLUG: u16 = 2;
+    const UUID: u16 = 3;
+    const PATH: u16 = 4;
+
     /// Checks the hot path cannot do: take the full check.
     pub(crate) const SLOW: Checks = Checks {
-        packed: u64::MAX,
+        steps: [0; Checks::STEPS],
+        len: u8::MAX,
         from_end: false,
+        prefix: 0,
+        suffix: 0,
     };
 
-    /// Checks the segments of a path without any `%` (so nothing to
-    /// decode): one scan of the path's bytes (from the end when the checked
-    /// segments are nearer to it), no allocation, no UTF-8 validation.
+    /// Checks the values in a path matchit matched to this pattern's shape,
+    /// without allocating: `Some(verdict)`, or `None` when a value may hold
+    /// a `%` (it needs decoding: take the full check).
     #[inline]
-    pub(crate) fn accept_plain(self, path: &str) -> bool {
-        let mut packed = self.packed;
-        if packed == 0 {
-            return true;
+    pub(crate) fn check(self, path: &str) -> Option<bool> {
+        if self.is_slow() {
+            return None;
         }
         let bytes = path.as_bytes();
-        // Checks one segment: `Some(verdict)` when done, `None` to go on.
-        let mut step = |segment: u64, value: &[u8]| {
-            if segment != (packed & 0xff) >> 3 {
-                return None;
-            }
-            if !accepts_code(packed & 7, value) {
-                return Some(false);
-            }
-            packed >>= 8;
-            (packed == 0).then_some(true)
-        };
-        // matchit matched the shape, so every checked segment exists; the
-        // `false` after each loop is only a guard.
-        let mut segment = 0u64;
+        // matchit matched the shape, so the prefix and suffix are there;
+        // `get` and `checked_sub` are guards only.
+        let end = bytes.len().checked_sub(usize::from(self.suffix))?;
+        if has_escape(bytes.get(usize::from(self.prefix)..end)?) {
+            return None;
+        }
+        let steps = self.steps.iter().take(usize::from(self.len));
         if self.from_end {
             let mut end = bytes.len();
-            loop {
-                let start = bytes[..end]
-                    .iter()
-                    .rposition(|&b| b == b'/')
-                    .map_or(0, |i| i + 1);
-                if let Some(verdict) = step(segment, &bytes[start..end]) {
-                    return verdict;
+            for &step in steps {
+                end = end.checked_sub(usize::from(step >> 3))?;
+                let before = bytes.get(..end)?;
+                let start = before.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+                if !accepts_code(step & 7, &before[start..]) {
+                    return Some(false);
                 }
-                if start == 0 {
-                    return false;
+                end = start;
+            }
+        } else {
+            let mut start = 0;
+            for &step in steps {
+                start += usize::from(step >> 3);
+                let rest = bytes.get(start..)?;
+                let len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+                if !accepts_code(step & 7, &rest[..len]) {
+                    return Some(false);
                 }
-                end = start - 1;
-                segment += 1;
+                start += len;
             }
         }
-        let mut start = 0;
-        loop {
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b'/')
-                .map_or(bytes.len(), |i| start + i);
-            if let Some(verdict) = step(segment, &bytes[start..end]) {
-                return verdict;
-            }
-            if end == bytes.len() {
-                return false;
-            }
-            start = end + 1;
-            segment += 1;
-        }
+        Some(true)
     }
 
     /// Whether the hot path cannot decide.
     pub(crate) fn is_slow(self) -> bool {
-        self == Checks::SLOW
+        self.len == u8::MAX
     }
 }
 
@@ -499,45 +568,68 @@ mod tests {
     }
 
     #[test]
-    fn packed_checks_find_their_segments() {
-        // (pattern, path, accepted)
+    fn packed_checks_read_only_the_values() {
+        // (pattern, path, verdict: None takes the full, decoding check)
         let cases = [
-            ("/a/{x}", "/a/anything", true),
-            ("/u/{id:int}/", "/u/42/", true),
-            ("/u/{id:int}/", "/u/4x/", false),
-            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a-b", true),
-            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a.b", false),
-            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/y/x/a-b", false),
+            ("/a/{x}", "/a/anything", Some(true)),
+            ("/a/{x}", "/a/any%20thing", None),
+            ("/a%25/{x}", "/a%25/plain", Some(true)),
+            ("/u/{id:int}/", "/u/42/", Some(true)),
+            ("/u/{id:int}/", "/u/4x/", Some(false)),
+            ("/u/{id:int}/", "/u/%34/", None),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a-b", Some(true)),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/7/x/a.b", Some(false)),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/me/y/x/a-b", Some(false)),
+            ("/r/{o}/{n:int}/x/{s:slug}", "/r/m%2Fe/7/x/a-b", None),
+            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/1/", Some(true)),
+            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/y/", Some(false)),
+            ("/a/x{id:int}", "/a/x12", Some(true)),
+            ("/a/x{id:int}", "/a/xy2", Some(false)),
+            ("/f/{*rest}", "/f/a/b.css", Some(true)),
+            ("/f/{*rest}", "/f/a/%2e%2e", None),
             (
                 "/t/{t:uuid}",
                 "/t/67e55044-10b1-426f-9247-bb680e5fe0c8",
-                true,
+                Some(true),
             ),
-            ("/t/{t:uuid}", "/t/67e55044", false),
+            ("/t/{t:uuid}", "/t/67e55044", Some(false)),
+            ("/{a}/{b}/{c}/{d}/{e}/{f}/{g}", "/1/2/3/4/5/6/7", Some(true)),
+            ("/{a}/{b}/{c}/{d}/{e}/{f}/{g}", "/1/2/3/4/5/6/%37", None),
+            // Walked from the end: the int is nearer to it.
+            ("/r/{o}/{r}/p/{n:int}/c", "/r/me/x/p/12/c", Some(true)),
+            ("/r/{o}/{r}/p/{n:int}/c", "/r/me/x/p/1a/c", Some(false)),
+            ("/r/{o}/{r}/p/{n:int}/c", "/r/me/%78/p/12/c", None),
+            ("/r/{o}/{r}/{n:int}", "/r/me/x/12", Some(true)),
+            ("/r/{o}/{r}/{n:int}", "/r/me/x/y", Some(false)),
+            ("/r/{m:int}/{r}/{n:int}", "/r/1/x/2", Some(true)),
+            ("/r/{m:int}/{r}/{n:int}", "/r/a/x/2", Some(false)),
+            ("/r/{m:int}/{r}/{n:int}", "/r/1/x/b", Some(false)),
+            (
+                "/long/{a}/{n:int}/text-longer-than-a-word",
+                "/long/abcdefghij/3/text-longer-than-a-word",
+                Some(true),
+            ),
+            (
+                "/long/{a}/{n:int}/text-longer-than-a-word",
+                "/long/abcdefgh%6A/3/text-longer-than-a-word",
+                None,
+            ),
+            (
+                "/long/{a}/{n:int}/text-longer-than-a-word",
+                "/long/abcdefghi%/3/text-longer-than-a-word",
+                None,
+            ),
         ];
-        for (source, path, accepted) in cases {
+        for (source, path, verdict) in cases {
             let checks = Pattern::parse(source).unwrap().checks();
             assert!(!checks.is_slow(), "{source}");
-            assert_eq!(checks.accept_plain(path), accepted, "{source} {path}");
+            assert_eq!(checks.check(path), verdict, "{source} {path}");
         }
-        let cases = [
-            ("/a/{n:int}/b/c/d/e", "/a/1/b/c/d/e", true),
-            ("/a/b/c/d/{n:int}/e", "/a/b/c/d/1/e", true),
-            ("/a/b/c/d/{n:int}/e", "/a/b/c/d/x/e", false),
-            ("/a/b/{m:int}/d/{n:int}", "/a/b/2/d/1", true),
-            ("/a/b/{m:int}/d/{n:int}", "/a/b/x/d/1", false),
-            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/1/", true),
-            ("/a/b/{m:int}/d/{n:int}/", "/a/b/2/d/y/", false),
-        ];
-        for (source, path, accepted) in cases {
+        let many = "/{a}/{b:int}/{c}/{d}/{e}/{f}/{g}/{h:int}";
+        for source in ["/img/{id:int}.png", many] {
             let checks = Pattern::parse(source).unwrap().checks();
-            assert_eq!(checks.accept_plain(path), accepted, "{source} {path}");
-        }
-        for source in ["/img/{id:int}.png", "/a/x{id:int}"] {
-            assert!(
-                Pattern::parse(source).unwrap().checks().is_slow(),
-                "{source}"
-            );
+            assert!(checks.is_slow(), "{source}");
+            assert_eq!(checks.check("/img/1.png"), None, "{source}");
         }
     }
 

@@ -511,15 +511,12 @@ impl Core {
         let matched = self.matcher.at(path).ok()?;
         let slot = *matched.value;
         let accepts = |index: usize, checks: Checks| {
-            // Without a `%` in the path no value needs decoding, and matchit
-            // has already ensured what `str` and `path` require (non-empty,
-            // no `/`).
-            if !checks.is_slow() && !path.as_bytes().contains(&b'%') {
-                checks.accept_plain(path)
-            } else {
+            // The hot path reads only the values' bytes; a value with a `%`
+            // (or a pattern it cannot walk) takes the full check, decoding.
+            checks.check(path).unwrap_or_else(|| {
                 let values = matched.params.iter().map(|(_, value)| value);
                 self.routes[index].pattern.accepts(values)
-            }
+            })
         };
         let first = slot.index as usize;
         let index = if !slot.params || accepts(first, slot.checks) {
