@@ -8,28 +8,8 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use common::*;
 use http::Request;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 use tack_routing::Router;
-use tokio::net::{TcpListener, TcpStream};
-
-async fn serve(router: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(router.clone());
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
 
 /// One request on a fresh connection: (status, headers, body).
 async fn send(
@@ -38,11 +18,6 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (u16, http::HeaderMap, Value) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -54,13 +29,10 @@ async fn send(
         }
         None => Bytes::new(),
     };
-    let response = sender
-        .send_request(request.body(Full::new(bytes)).unwrap())
-        .await
-        .unwrap();
+    let response = tack_test::send(addr, request.body(bytes).unwrap()).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let bytes = response.into_body();
     let json = if bytes.is_empty() {
         Value::Null
     } else {
@@ -77,7 +49,8 @@ async fn exercise(db: tack_orm::Database) {
     .await
     .unwrap();
     let router = Router::new().nest_service("/api/articles", articles(&db));
-    let addr = serve(router).await;
+    let server = tack_test::serve(router);
+    let addr = server.addr();
 
     let (status, headers, page) = send(addr, "GET", "/api/articles/?status=published", None).await;
     assert_eq!(status, 200);

@@ -4,15 +4,10 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
-use std::net::SocketAddr;
-
 use http::{Request, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use serde::Deserialize;
 use tack_http::{Body, Json};
 use tack_routing::{Error, RequestExt, Router, get, post};
-use tokio::net::TcpListener;
 
 #[derive(Deserialize, serde::Serialize)]
 struct Comment {
@@ -45,26 +40,6 @@ fn app() -> Router {
         .body_limit(1024)
 }
 
-/// Serves `router` on 127.0.0.1:0 with hyper; returns the address.
-async fn serve(router: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let service = TowerToHyperService::new(router.clone());
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
 /// (method, path, headers, body, status, text the body contains)
 type Case<'a> = (
     &'a str,
@@ -77,7 +52,8 @@ type Case<'a> = (
 
 #[tokio::test]
 async fn hyper_serves_the_router() {
-    let addr = serve(app()).await;
+    let server = tack_test::serve(app());
+    let addr = server.addr();
     let client = server::client();
     let cases: &[Case<'_>] = &[
         (

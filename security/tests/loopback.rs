@@ -2,70 +2,42 @@
 
 mod common;
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tack_http::Body;
+use http::{Request, StatusCode};
 use tack_security::CsrfLayer;
-use tokio::net::{TcpListener, TcpStream};
-use tower::{Layer, ServiceExt};
+use tower::Layer;
 
 async fn send(
     address: std::net::SocketAddr,
-    request: Request<Full<Bytes>>,
+    request: Request<Bytes>,
 ) -> (StatusCode, Option<String>, String) {
-    let stream = TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let response = sender.send_request(request).await.unwrap();
+    let response = tack_test::send(address, request).await;
     let status = response.status();
     let cookie = response
         .headers()
         .get("set-cookie")
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, cookie, String::from_utf8(body.to_vec()).unwrap())
+    (
+        status,
+        cookie,
+        String::from_utf8(response.into_body().to_vec()).unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn a_form_post_over_tcp_needs_the_token() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
     let service = CsrfLayer::new()
         .with_secure_cookie(false)
         .layer(tower::service_fn(common::app));
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let service = service.clone();
-            tokio::spawn(async move {
-                let hyper_service =
-                    hyper::service::service_fn(move |request: Request<Incoming>| {
-                        let service = service.clone();
-                        async move {
-                            let response: Result<Response<Body>, Infallible> =
-                                service.oneshot(request).await;
-                            response
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), hyper_service)
-                    .await;
-            });
-        }
-    });
+    let server = tack_test::serve(service);
+    let address = server.addr();
 
     let run = async {
         let page = Request::get("/form")
             .header("host", "localhost")
-            .body(Full::default())
+            .body(Bytes::new())
             .unwrap();
         let (_, cookie, token) = send(address, page).await;
         let cookie = cookie.expect("the form page sets the CSRF cookie");
@@ -75,7 +47,7 @@ async fn a_form_post_over_tcp_needs_the_token() {
                 .header("host", "localhost")
                 .header("cookie", &cookie)
                 .header("content-type", "application/x-www-form-urlencoded")
-                .body(Full::new(Bytes::from(body)))
+                .body(Bytes::from(body))
                 .unwrap()
         };
         let (status, _, text) = send(address, post(form.clone())).await;

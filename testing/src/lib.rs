@@ -2,5 +2,9 @@
 
 mod client;
 pub mod db;
+#[cfg(feature = "server")]
+mod server;
 
 pub use client::{TestClient, TestRequest, TestResponse};
+#[cfg(feature = "server")]
+pub use server::{Server, send, serve};

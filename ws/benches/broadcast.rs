@@ -181,7 +181,7 @@ fn ours(window: usize) -> Figures {
         groups: factory_groups.clone(),
     };
     let server = common::serve(common::endpoint(factory, WsConfig::default()));
-    let clients = connect_clients(server.addr);
+    let clients = connect_clients(server.addr());
     while groups.local_len("bench") < CLIENTS {
         std::thread::yield_now();
     }

@@ -122,7 +122,7 @@ fn a_panicking_consumer_closes_with_1011_and_the_server_keeps_serving() {
         Event::Disconnected(id, CloseCode::Error)
     );
 
-    let mut next = connect(server.addr, "/ws/articles/hello/");
+    let mut next = connect(server.addr(), "/ws/articles/hello/");
     connected(&events);
     next.send(tungstenite::Message::text("still here")).unwrap();
     assert_eq!(read_text(&mut next), "still here");
@@ -133,7 +133,7 @@ fn shutting_down_closes_every_connection_with_1001() {
     let (endpoint, events) = echo_endpoint(WsConfig::default(), Groups::in_memory());
     let server = serve(endpoint.clone());
     let mut clients: Vec<Client> = (0..3)
-        .map(|_| connect(server.addr, "/ws/articles/hello/"))
+        .map(|_| connect(server.addr(), "/ws/articles/hello/"))
         .collect();
     for _ in 0..3 {
         connected(&events);

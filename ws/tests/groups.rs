@@ -12,9 +12,9 @@ fn broadcast_reaches_every_member_and_no_one_else() {
     let groups = Groups::in_memory();
     let (server, events) = echo_server(WsConfig::default(), groups.clone());
     let mut members: Vec<Client> = (0..50)
-        .map(|_| connect(server.addr, "/ws/articles/hello/"))
+        .map(|_| connect(server.addr(), "/ws/articles/hello/"))
         .collect();
-    let mut outsider = connect(server.addr, "/ws/articles/other/");
+    let mut outsider = connect(server.addr(), "/ws/articles/other/");
     for _ in 0..51 {
         connected(&events);
     }
@@ -52,9 +52,9 @@ fn a_slow_client_is_dropped_and_the_others_keep_up() {
     let groups = Groups::in_memory();
     let config = WsConfig::default().with_send_queue(8);
     let (server, events) = echo_server(config, groups.clone());
-    let slow = connect(server.addr, "/ws/articles/live/");
+    let slow = connect(server.addr(), "/ws/articles/live/");
     let slow_id = connected(&events);
-    let mut fast = connect(server.addr, "/ws/articles/live/");
+    let mut fast = connect(server.addr(), "/ws/articles/live/");
     connected(&events);
 
     // The fast client acknowledges each message; the slow one never reads,
@@ -104,7 +104,7 @@ fn sending_from_another_thread_through_the_handle() {
         }
     }
     let server = serve(endpoint(|| Worker, WsConfig::default()));
-    let mut client = connect(server.addr, "/ws/jobs/");
+    let mut client = connect(server.addr(), "/ws/jobs/");
     client.send(tungstenite::Message::text("resize")).unwrap();
     assert_eq!(read_text(&mut client), "done: resize");
 }

@@ -160,10 +160,10 @@ async fn validation_table() {
 #[test]
 fn foreign_origin_is_refused_before_the_upgrade() {
     let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
-    let host = server.addr.to_string();
+    let host = server.addr().to_string();
 
     let error = try_connect(
-        server.addr,
+        server.addr(),
         "/ws/articles/hello/",
         &[("origin", "https://evil.example")],
     )
@@ -177,7 +177,7 @@ fn foreign_origin_is_refused_before_the_upgrade() {
 
     // Same origin passes.
     let _client = try_connect(
-        server.addr,
+        server.addr(),
         "/ws/articles/hello/",
         &[("origin", &format!("http://{host}"))],
     )
@@ -197,12 +197,12 @@ fn allowed_origins_and_subprotocols() {
         ("sec-websocket-protocol", "news.v1, news.v2"),
     ];
     let mut client =
-        try_connect(server.addr, "/ws/articles/hello/", &headers).expect("an allowed origin");
+        try_connect(server.addr(), "/ws/articles/hello/", &headers).expect("an allowed origin");
     connected(&events);
     client.send(tungstenite::Message::text("ping")).unwrap();
     assert_eq!(read_text(&mut client), "ping");
     let refused = try_connect(
-        server.addr,
+        server.addr(),
         "/ws/articles/hello/",
         &[("origin", "https://other.example")],
     );
@@ -214,7 +214,7 @@ fn allowed_origins_and_subprotocols() {
 #[test]
 fn a_consumer_can_refuse_the_connection() {
     let (server, events) = echo_server(WsConfig::default(), Groups::in_memory());
-    let refused = try_connect(server.addr, "/ws/articles/forbidden/", &[]);
+    let refused = try_connect(server.addr(), "/ws/articles/forbidden/", &[]);
     match refused {
         Err(tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), StatusCode::FORBIDDEN);

@@ -12,9 +12,9 @@ fn silent_clients_are_closed_and_answering_ones_stay() {
     let config =
         WsConfig::default().with_keepalive(Duration::from_millis(100), Duration::from_millis(100));
     let (server, events) = echo_server(config, Groups::in_memory());
-    let silent = connect(server.addr, "/ws/articles/a/");
+    let silent = connect(server.addr(), "/ws/articles/a/");
     let silent_id = connected(&events);
-    let mut live = connect(server.addr, "/ws/articles/a/");
+    let mut live = connect(server.addr(), "/ws/articles/a/");
     let live_id = connected(&events);
 
     // The live client reads (tungstenite answers each ping with a pong while reading).

@@ -43,7 +43,7 @@ fn the_consumer_sees_extensions_and_greets_first() {
     let config = WsConfig::default().with_protocol("news.v1");
     let endpoint = endpoint(move || Greeter { seen: seen.clone() }, config);
     // A layer in front of the endpoint, as a session or auth layer would be.
-    let service = tower::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+    let service = tower::service_fn(move |mut request: http::Request<tack_http::Body>| {
         if request.headers().contains_key("x-test-user") {
             request.extensions_mut().insert(User("ada"));
         }
@@ -52,7 +52,7 @@ fn the_consumer_sees_extensions_and_greets_first() {
     let server = serve(service);
 
     let mut client = try_connect(
-        server.addr,
+        server.addr(),
         "/ws/articles/hello/",
         &[
             ("x-test-user", "1"),
@@ -66,7 +66,7 @@ fn the_consumer_sees_extensions_and_greets_first() {
         (Some("ada"), Some("news.v1".to_owned()))
     );
 
-    let refused = try_connect(server.addr, "/ws/articles/hello/", &[]).map(drop);
+    let refused = try_connect(server.addr(), "/ws/articles/hello/", &[]).map(drop);
     assert!(
         matches!(&refused, Err(tungstenite::Error::Http(response)) if response.status() == 403),
         "{refused:?}"

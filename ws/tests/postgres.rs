@@ -23,10 +23,10 @@ fn a_broadcast_reaches_clients_of_another_server() {
     let groups_b = Groups::new(PostgresLayer::connect(&url, &channel).unwrap()).unwrap();
     let (server_a, events_a) = echo_server(WsConfig::default(), groups_a.clone());
     let (server_b, events_b) = echo_server(WsConfig::default(), groups_b.clone());
-    let mut on_a = connect(server_a.addr, "/ws/articles/pg-news/");
+    let mut on_a = connect(server_a.addr(), "/ws/articles/pg-news/");
     connected(&events_a);
     let mut on_b: Vec<Client> = (0..3)
-        .map(|_| connect(server_b.addr, "/ws/articles/pg-news/"))
+        .map(|_| connect(server_b.addr(), "/ws/articles/pg-news/"))
         .collect();
     for _ in 0..3 {
         connected(&events_b);

@@ -1,17 +1,12 @@
 //! A real hyper server on loopback and real websocket clients, for the behaviour tests.
 #![allow(dead_code)]
 
-use std::convert::Infallible;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
-use http::{Request, Response};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tack_http::{Body, Problem};
+use tack_http::Problem;
 use tack_ws::{CloseCode, Connection, Consumer, Groups, WebSocketEndpoint, WsConfig};
-use tower_service::Service;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
 
@@ -20,50 +15,7 @@ pub const GUARD: Duration = Duration::from_secs(20);
 
 pub type Client = tungstenite::WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// A server on 127.0.0.1 with a port of its own; stops when dropped.
-pub struct Server {
-    pub addr: SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
-
-pub fn serve<S>(service: S) -> Server
-where
-    S: Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-{
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the test server");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("a loopback port");
-    let addr = listener.local_addr().expect("the bound address");
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            // Small websocket frames should leave at once, not wait for Nagle.
-            let _ = stream.set_nodelay(true);
-            let service = service.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request| service.clone().call(request));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
-    Server {
-        addr,
-        _runtime: runtime,
-    }
-}
+pub use tack_test::{Server, serve};
 
 /// An endpoint spawning its connections on tokio.
 pub fn endpoint<F, C>(factory: F, config: WsConfig) -> WebSocketEndpoint<F>
@@ -210,7 +162,7 @@ pub fn echo_server(config: WsConfig, groups: Groups) -> (Server, Receiver<Event>
 /// client and its connection id.
 pub fn echo_client(config: WsConfig) -> (Server, Receiver<Event>, Client, u64) {
     let (server, events) = echo_server(config, Groups::in_memory());
-    let client = connect(server.addr, "/ws/articles/hello/");
+    let client = connect(server.addr(), "/ws/articles/hello/");
     let id = connected(&events);
     (server, events, client, id)
 }
