@@ -414,42 +414,49 @@ pub(crate) struct Checks {
     suffix: u16,
 }
 
-/// Whether `bytes` holds a `%`, eight bytes at a time.
+/// Whether `bytes[start..end]` holds a `%`, eight bytes at a time.
 #[inline(always)]
-fn has_escape(bytes: &[u8]) -> bool {
+fn has_escape(bytes: &[u8], start: usize, end: usize) -> bool {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     const PERCENTS: u64 = ONES * b'%' as u64;
     // A byte of `x` that is zero sets its high bit here, or a lower one does.
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let word = |chunk: &[u8]| {
+    // Eight bytes from `at`, a zero where a `%` is.
+    let word = |at: usize| {
         let mut word = [0; 8];
-        word.copy_from_slice(chunk);
+        word.copy_from_slice(&bytes[at..at + 8]);
         u64::from_le_bytes(word) ^ PERCENTS
     };
-    if bytes.len() < 8 {
-        return bytes.contains(&b'%');
-    }
-    let mut chunks = bytes.chunks_exact(8);
-    if chunks.any(|chunk| zero_byte(word(chunk))) {
+    let Some(len) = end.checked_sub(start).filter(|_| end <= bytes.len()) else {
         return true;
+    };
+    if len < 8 {
+        if end < 8 {
+            return bytes[start..end].contains(&b'%');
+        }
+        // The eight bytes ending at `end`, those before `start` made
+        // nonzero (1 <= outside <= 8).
+        let outside = 8 - len;
+        let before = ONES & (u64::MAX >> (64 - 8 * outside));
+        return zero_byte(word(end - 8) | before);
     }
-    // The last eight bytes cover what the chunks left.
-    !chunks.remainder().is_empty() && zero_byte(word(&bytes[bytes.len() - 8..]))
+    let mut at = start;
+    while at + 8 <= end {
+        if zero_byte(word(at)) {
+            return true;
+        }
+        at += 8;
+    }
+    // The last eight bytes cover what the loop left.
+    at != end && zero_byte(word(end - 8))
 }
 
-/// Whether a value without `%` converts, by code.
+/// Whether a value the walk found converts, by code: its bytes are already
+/// known to fit (no `%`; digits for int, slug bytes for slug).
 #[inline(always)]
 fn accepts_code(code: u16, value: &[u8]) -> bool {
-    !value.is_empty()
-        && match code {
-            Checks::INT => value.iter().all(u8::is_ascii_digit),
-            Checks::SLUG => value
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            Checks::UUID => is_uuid(value),
-            _ => true,
-        }
+    !value.is_empty() && (code != Checks::UUID || is_uuid(value))
 }
 
 impl Checks {
@@ -472,7 +479,7 @@ impl Checks {
     /// Checks the values in a path matchit matched to this pattern's shape,
     /// without allocating: `Some(verdict)`, or `None` when a value may hold
     /// a `%` (it needs decoding: take the full check).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn check(self, path: &str) -> Option<bool> {
         if self.is_slow() {
             return None;
@@ -481,17 +488,27 @@ impl Checks {
         // matchit matched the shape, so the prefix and suffix are there;
         // `get` and `checked_sub` are guards only.
         let end = bytes.len().checked_sub(usize::from(self.suffix))?;
-        if has_escape(bytes.get(usize::from(self.prefix)..end)?) {
+        if has_escape(bytes, usize::from(self.prefix), end) {
             return None;
         }
         let steps = self.steps.iter().take(usize::from(self.len));
+        // Each value is read once: up to the first byte its converter
+        // refuses, which must be the `/` that ends it (or the path's end).
+        let slug = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
         if self.from_end {
             let mut end = bytes.len();
             for &step in steps {
                 end = end.checked_sub(usize::from(step >> 3))?;
                 let before = bytes.get(..end)?;
-                let start = before.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-                if !accepts_code(step & 7, &before[start..]) {
+                let stop = match step & 7 {
+                    Checks::INT => before.iter().rposition(|b| !b.is_ascii_digit()),
+                    Checks::SLUG => before.iter().rposition(|&b| !slug(b)),
+                    _ => before.iter().rposition(|&b| b == b'/'),
+                };
+                let start = stop.map_or(0, |i| i + 1);
+                if stop.is_some_and(|i| before[i] != b'/')
+                    || !accepts_code(step & 7, &before[start..])
+                {
                     return Some(false);
                 }
                 end = start;
@@ -501,8 +518,13 @@ impl Checks {
             for &step in steps {
                 start += usize::from(step >> 3);
                 let rest = bytes.get(start..)?;
-                let len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-                if !accepts_code(step & 7, &rest[..len]) {
+                let stop = match step & 7 {
+                    Checks::INT => rest.iter().position(|b| !b.is_ascii_digit()),
+                    Checks::SLUG => rest.iter().position(|&b| !slug(b)),
+                    _ => rest.iter().position(|&b| b == b'/'),
+                };
+                let len = stop.unwrap_or(rest.len());
+                if stop.is_some_and(|i| rest[i] != b'/') || !accepts_code(step & 7, &rest[..len]) {
                     return Some(false);
                 }
                 start += len;
@@ -604,6 +626,24 @@ mod tests {
             ("/r/{m:int}/{r}/{n:int}", "/r/1/x/2", Some(true)),
             ("/r/{m:int}/{r}/{n:int}", "/r/a/x/2", Some(false)),
             ("/r/{m:int}/{r}/{n:int}", "/r/1/x/b", Some(false)),
+            ("/r/{m:int}/{r}/{n:int}", "/r/1/x/b2", Some(false)),
+            ("/r/{m:int}/{r}/{n:int}", "/r/1x/x/2", Some(false)),
+            ("/r/{m:slug}/{r}/{n:slug}/x", "/r/a-1/x/b_2/x", Some(true)),
+            ("/r/{m:slug}/{r}/{n:slug}/x", "/r/a-1/x/b.2/x", Some(false)),
+            ("/r/{m:slug}/{r}/{n:slug}/x", "/r/a.1/x/b_2/x", Some(false)),
+            (
+                "/r/{a}/{b}/{t:uuid}/x",
+                "/r/a/b/67e55044-10b1-426f-9247-bb680e5fe0c8/x",
+                Some(true),
+            ),
+            (
+                "/r/{a}/{b}/{t:uuid}/x",
+                "/r/a/b/67e55044-10b1-426f-9247/x",
+                Some(false),
+            ),
+            // A `%` in the static prefix is no value's.
+            ("/abcd%/{x}", "/abcd%/xy", Some(true)),
+            ("/abcd%/{x}", "/abcd%/x%", None),
             (
                 "/long/{a}/{n:int}/text-longer-than-a-word",
                 "/long/abcdefghij/3/text-longer-than-a-word",

@@ -506,10 +506,11 @@ impl Core {
         Ok(())
     }
 
-    #[inline]
+    // Always inlined: this is the hot path, and its callers are few.
+    #[inline(always)]
     fn resolve<'r, 'p>(&'r self, path: &'p str) -> Option<Resolved<'r, 'p>> {
         let matched = self.matcher.at(path).ok()?;
-        let slot = *matched.value;
+        let slot = matched.value;
         let accepts = |index: usize, checks: Checks| {
             // The hot path reads only the values' bytes; a value with a `%`
             // (or a pattern it cannot walk) takes the full check, decoding.
