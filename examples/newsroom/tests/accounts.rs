@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, create_user, csrf_token, serve, sign_in, sqlite_app};
+use common::{PASSWORD, create_user, csrf_token, sign_in, sqlite_app};
 use http::StatusCode;
 use serde_json::{Value, json};
 use tack_test::TestClient;
@@ -240,7 +240,8 @@ async fn token(client: &TestClient<newsroom::App>, username: &str) -> String {
 async fn new_comments_reach_live_viewers_from_the_api_and_the_form() {
     let (file, app) = sqlite_app();
     create_user(&file.url(), "reader", false);
-    let addr = serve(app.clone()).await;
+    let server = tack_test::serve(app.clone());
+    let addr = server.addr();
     let client = TestClient::new(app);
     let url = format!("ws://{addr}/ws/articles/tides-rise/");
     // Two viewers on real sockets, reading on plain threads.

@@ -1,22 +1,11 @@
 //! The REST API and its documentation (NEWSROOM.md's contract).
 
 use http::StatusCode;
-use newsroom::{Settings, app};
 use serde_json::Value;
 use tack_test::TestClient;
 
-fn client() -> (tack_test::db::TempSqlite, TestClient<newsroom::App>) {
-    let file = tack_test::db::sqlite();
-    let url = file.url();
-    let settings = Settings::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "NEWSROOM_SECRET_KEY" => Some("a-test-secret-key-that-is-long-enough-0123456789".into()),
-        _ => None,
-    })
-    .unwrap();
-    let client = TestClient::new(app(&settings).unwrap());
-    (file, client)
-}
+mod common;
+use common::client;
 
 async fn get_json(client: &TestClient<newsroom::App>, uri: &str) -> (StatusCode, Value) {
     let response = client

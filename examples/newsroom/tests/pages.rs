@@ -1,30 +1,15 @@
 //! The newsroom's pages, in process and over a real socket.
 
 use http::StatusCode;
-use newsroom::{Settings, app};
+use newsroom::app;
 use tack_test::TestClient;
 
-fn settings_for(url: &str) -> Settings {
-    Settings::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.to_owned()),
-        "NEWSROOM_SECRET_KEY" => {
-            Some("a-test-secret-key-that-is-long-enough-0123456789".to_owned())
-        }
-        _ => None,
-    })
-    .unwrap()
-}
-
-fn settings() -> (tack_test::db::TempSqlite, Settings) {
-    let file = tack_test::db::sqlite();
-    let settings = settings_for(&file.url());
-    (file, settings)
-}
+mod common;
+use common::{client, settings, settings_for};
 
 #[tokio::test]
 async fn front_page_lists_articles_with_links() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     let page = client.get("/").send().await;
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
@@ -65,8 +50,7 @@ async fn seeding_happens_once() {
 
 #[tokio::test]
 async fn bad_page_numbers_are_404_pages() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     for query in ["?page=0", "?page=x", "?page=99"] {
         let page = client.get(&format!("/{query}")).send().await;
         assert_eq!(page.status(), StatusCode::NOT_FOUND, "{query}");
@@ -76,8 +60,7 @@ async fn bad_page_numbers_are_404_pages() {
 
 #[tokio::test]
 async fn unknown_paths_get_the_404_template_or_problem_json() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     let page = client.get("/no/such/page/").send().await;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.text().contains("<title>Not found · Newsroom</title>"));
@@ -92,8 +75,7 @@ async fn unknown_paths_get_the_404_template_or_problem_json() {
 
 #[tokio::test]
 async fn article_page_and_missing_article() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     let page = client.get("/articles/tides-rise/").send().await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text();
@@ -113,8 +95,7 @@ async fn article_page_and_missing_article() {
 
 #[tokio::test]
 async fn stylesheet_is_served_with_caching_headers() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     let css = client.get("/static/css/site.css").send().await;
     assert_eq!(css.status(), StatusCode::OK);
     assert!(css.content_type().unwrap().starts_with("text/css"));
@@ -131,28 +112,12 @@ async fn stylesheet_is_served_with_caching_headers() {
 
 #[tokio::test]
 async fn serves_over_a_real_socket() {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::service::TowerToHyperService;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tower::ServiceExt;
 
     let (_dir, settings) = settings();
     let router = app(&settings).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(router.clone().map_request(
-                |r: http::Request<hyper::body::Incoming>| r.map(tack_http::Body::new),
-            ));
-            tokio::spawn(async move {
-                let _ = Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    let server = tack_test::serve(router);
+    let addr = server.addr();
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -188,8 +153,7 @@ async fn runs_on_postgresql_too() {
 
 #[tokio::test]
 async fn security_stack_is_on() {
-    let (_dir, settings) = settings();
-    let client = TestClient::new(app(&settings).unwrap());
+    let (_dir, client) = client();
     let page = client.get("/").send().await;
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(page.header("x-frame-options"), Some("DENY"));

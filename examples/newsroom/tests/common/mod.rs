@@ -1,16 +1,11 @@
-//! What the newsroom's tests share: settings on a temporary database, a
-//! signed-in client, and a server on a loopback port.
+//! What the newsroom's tests share: settings on a temporary database, the
+//! app and a client on it, and a signed-in client. A server on a loopback
+//! port is `tack_test::serve(app)`.
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use newsroom::{App, Settings};
 use tack_test::TestClient;
-use tower::ServiceExt;
 
 /// A secret key long enough for the deployment checks.
 pub const SECRET: &str = "a-test-secret-key-that-is-long-enough-0123456789";
@@ -27,11 +22,24 @@ pub fn settings_for(url: &str) -> Settings {
     .unwrap()
 }
 
+/// Settings on a fresh SQLite file (kept while the first value lives).
+pub fn settings() -> (tack_test::db::TempSqlite, Settings) {
+    let file = tack_test::db::sqlite();
+    let settings = settings_for(&file.url());
+    (file, settings)
+}
+
 /// The app on a fresh SQLite file (kept while the first value lives).
 pub fn sqlite_app() -> (tack_test::db::TempSqlite, App) {
-    let file = tack_test::db::sqlite();
-    let app = newsroom::app(&settings_for(&file.url())).unwrap();
+    let (file, settings) = settings();
+    let app = newsroom::app(&settings).unwrap();
     (file, app)
+}
+
+/// An in-process client of the app on a fresh SQLite file.
+pub fn client() -> (tack_test::db::TempSqlite, TestClient<App>) {
+    let (file, app) = sqlite_app();
+    (file, TestClient::new(app))
 }
 
 /// Creates a user; `superuser` ones may do everything.
@@ -76,23 +84,4 @@ pub async fn sign_in(
         ])
         .send()
         .await
-}
-
-/// Serves `app` on a loopback port for the rest of the test.
-pub async fn serve(app: App) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(app.clone().map_request(
-                |r: http::Request<hyper::body::Incoming>| r.map(tack_http::Body::new),
-            ));
-            tokio::spawn(async move {
-                let _ = Builder::new(TokioExecutor::new())
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
 }
