@@ -2,9 +2,12 @@
 //! every model carries.
 
 use std::any::Any;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result, ValidationErrors};
-use crate::query::QuerySet;
+use crate::query::{QuerySet, SelectShape};
 use crate::row::Row;
 use crate::value::{FieldKind, FieldType, Value};
 
@@ -221,20 +224,77 @@ pub struct ModelMeta {
     pub statements: StatementCache,
 }
 
+/// The kept SELECTs of one model, by query shape.
+type Selects = HashMap<Box<[u8]>, Arc<SelectShape>, BuildHasherDefault<ShapeHasher>>;
+
+/// A quick hash for the short shape keys (SipHash's resistance to chosen
+/// keys is not needed: a model keeps at most 256 of them).
+#[derive(Default)]
+struct ShapeHasher(u64);
+
+impl Hasher for ShapeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut add = |word: u64| {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+        };
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            add(u64::from_le_bytes(word));
+        }
+        for &byte in chunks.remainder() {
+            add(u64::from(byte));
+        }
+    }
+}
+
 /// The statements every model runs most (insert, update, fetch and delete
 /// by primary key), built on first use per dialect and kept for the life of
-/// the program: no lock and no hashing on the hot path.
+/// the program: no lock and no hashing on the hot path. Query sets' SELECTs
+/// are kept too, by the shape of the query (never its values), up to 256
+/// of them.
 #[derive(Debug)]
 pub struct StatementCache {
     slots: [std::sync::OnceLock<String>; 10],
+    selects: Mutex<Option<Selects>>,
 }
 
 impl StatementCache {
+    /// How many query shapes a model keeps the SELECT of; when more
+    /// arrive, the kept ones are dropped and built again on use.
+    const MAX_SELECTS: usize = 256;
+
     /// An empty cache (the derive puts one in every model's metadata).
     pub const fn new() -> Self {
         StatementCache {
             slots: [const { std::sync::OnceLock::new() }; 10],
+            selects: Mutex::new(None),
         }
+    }
+
+    fn selects(&self) -> std::sync::MutexGuard<'_, Option<Selects>> {
+        // A panic elsewhere cannot leave the map half-changed: recover it.
+        self.selects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The SELECT kept for the query shape `key`.
+    pub(crate) fn select(&self, key: &[u8]) -> Option<Arc<SelectShape>> {
+        self.selects().as_ref()?.get(key).cloned()
+    }
+
+    /// Keeps the SELECT built for the query shape `key`.
+    pub(crate) fn keep_select(&self, key: Vec<u8>, shape: Arc<SelectShape>) {
+        let mut selects = self.selects();
+        let selects = selects.get_or_insert_with(Selects::default);
+        if selects.len() >= Self::MAX_SELECTS {
+            selects.clear();
+        }
+        selects.insert(key.into_boxed_slice(), shape);
     }
 
     pub(crate) fn get(

@@ -203,6 +203,38 @@ pub(crate) fn value_as(
     value_at(row, idx)
 }
 
+/// Column `idx` borrowed from the row, for the kinds that read without a
+/// conversion (numbers, text, bytes); `None` for the others or when the
+/// column holds another type.
+#[inline]
+pub(crate) fn borrowed(
+    row: &postgres::Row,
+    idx: usize,
+    kind: crate::value::FieldKind,
+) -> Option<crate::value::Borrowed<'_>> {
+    use crate::value::{Borrowed, FieldKind as K};
+    fn read<'a, T: postgres::types::FromSql<'a>>(
+        row: &'a postgres::Row,
+        idx: usize,
+        wrap: impl FnOnce(T) -> Borrowed<'a>,
+    ) -> Option<Borrowed<'a>> {
+        Some(
+            row.try_get::<_, Option<T>>(idx)
+                .ok()?
+                .map_or(Borrowed::Null, wrap),
+        )
+    }
+    match kind {
+        K::I64 => read(row, idx, Borrowed::Integer),
+        K::I32 => read(row, idx, |v: i32| Borrowed::Integer(i64::from(v))),
+        K::Bool => read(row, idx, |v: bool| Borrowed::Integer(i64::from(v))),
+        K::F64 => read(row, idx, Borrowed::Real),
+        K::Text => read(row, idx, Borrowed::Text),
+        K::Bytes => read(row, idx, Borrowed::Blob),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_lost(error: &postgres::Error) -> bool {
     if error.is_closed() {
         return true;

@@ -15,6 +15,11 @@ use crate::value::{FieldKind, Value};
 /// Finds the field a path (`title`, `author__display_name`) ends on,
 /// following foreign keys; errors name the model and the bad part.
 pub fn resolve_field(meta: &'static ModelMeta, path: &str) -> Result<&'static FieldMeta> {
+    if !crosses_relation(path)
+        && let Some(field) = meta.field(path)
+    {
+        return Ok(field);
+    }
     let mut current = meta;
     let mut parts = path.split("__").peekable();
     while let Some(part) = parts.next() {
@@ -47,11 +52,58 @@ pub fn resolve_field(meta: &'static ModelMeta, path: &str) -> Result<&'static Fi
     Err(meta.unknown_field(path))
 }
 
+/// Whether a path has more than one part (`author__name`).
+fn crosses_relation(path: &str) -> bool {
+    path.as_bytes().windows(2).any(|pair| pair == b"__")
+}
+
+/// Whether no path in `q` crosses a relation (so no JOIN can repeat a row).
+fn is_local(q: &Q) -> bool {
+    fn expr_local(expr: &Expr) -> bool {
+        match expr {
+            Expr::Value(_) => true,
+            Expr::Field(path) => !crosses_relation(path),
+            Expr::Binary(left, _, right) => expr_local(left) && expr_local(right),
+        }
+    }
+    match q {
+        Q::And(items) | Q::Or(items) => items.iter().all(is_local),
+        Q::Not(inner) => is_local(inner),
+        Q::Lookup { path, operand, .. } => {
+            !crosses_relation(path)
+                && match operand {
+                    Operand::Expr(expr) => expr_local(expr),
+                    Operand::List(_) | Operand::Range(..) => true,
+                }
+        }
+    }
+}
+
+/// Whether `q` (one of the AND-ed filters) holds only where a unique field
+/// of `meta` equals a value: then at most one row matches.
+fn pins_unique(meta: &ModelMeta, q: &Q) -> bool {
+    match q {
+        Q::And(items) => items.iter().any(|q| pins_unique(meta, q)),
+        Q::Lookup {
+            path,
+            lookup: Lookup::Exact,
+            operand: Operand::Expr(Expr::Value(value)),
+        } => {
+            !value.is_null()
+                && !crosses_relation(path)
+                && meta.field(path).is_some_and(|f| f.primary_key || f.unique)
+        }
+        _ => false,
+    }
+}
+
 /// Builds SQL text and its parameters for one dialect.
 pub(crate) struct Sql {
     pub(crate) dialect: Dialect,
     pub(crate) text: String,
     pub(crate) params: Vec<Value>,
+    /// Collect the parameters only (the text is cached for this shape).
+    params_only: bool,
 }
 
 impl Sql {
@@ -60,18 +112,37 @@ impl Sql {
             dialect,
             text: String::with_capacity(128),
             params: Vec::new(),
+            params_only: false,
+        }
+    }
+
+    /// Collects parameters, writing no text: for a query whose SQL text
+    /// was built before (the values are checked and converted the same way).
+    fn params_only(dialect: Dialect) -> Sql {
+        Sql {
+            dialect,
+            text: String::new(),
+            params: Vec::with_capacity(4),
+            params_only: true,
         }
     }
 
     pub(crate) fn push(&mut self, s: &str) {
-        self.text.push_str(s);
+        if !self.params_only {
+            self.text.push_str(s);
+        }
     }
 
     pub(crate) fn ident(&mut self, ident: &str) {
-        self.dialect.quote_into(&mut self.text, ident);
+        if !self.params_only {
+            self.dialect.quote_into(&mut self.text, ident);
+        }
     }
 
     pub(crate) fn column(&mut self, alias: Option<&str>, column: &str) {
+        if self.params_only {
+            return;
+        }
         if let Some(alias) = alias {
             self.text.push_str(alias);
             self.text.push('.');
@@ -81,8 +152,10 @@ impl Sql {
 
     pub(crate) fn param(&mut self, value: Value) {
         self.params.push(value);
-        self.dialect
-            .placeholder_into(&mut self.text, self.params.len());
+        if !self.params_only {
+            self.dialect
+                .placeholder_into(&mut self.text, self.params.len());
+        }
     }
 }
 
@@ -99,6 +172,9 @@ pub(crate) struct Resolver {
     /// `None` for statements on the bare table (UPDATE's SET).
     base_alias: Option<&'static str>,
     joins: Vec<Join>,
+    /// Paths only name their field (no aliases, no joins): the text of
+    /// the statement is cached and only its parameters are wanted.
+    params_only: bool,
 }
 
 impl Resolver {
@@ -108,6 +184,14 @@ impl Resolver {
             dialect,
             base_alias: Some("t0"),
             joins: Vec::new(),
+            params_only: false,
+        }
+    }
+
+    fn params_only(base: &'static ModelMeta, dialect: Dialect) -> Resolver {
+        Resolver {
+            params_only: true,
+            ..Resolver::new(base, dialect)
         }
     }
 
@@ -117,6 +201,7 @@ impl Resolver {
             dialect,
             base_alias: None,
             joins: Vec::new(),
+            params_only: false,
         }
     }
 
@@ -141,6 +226,9 @@ impl Resolver {
 
     /// The alias and field a path ends on.
     pub(crate) fn resolve(&mut self, path: &str) -> Result<(Option<String>, &'static FieldMeta)> {
+        if self.params_only {
+            return Ok((None, resolve_field(self.base, path)?));
+        }
         let mut meta = self.base;
         let mut alias = self.base_alias.map(str::to_owned);
         let parts: Vec<&str> = path.split("__").collect();
@@ -452,12 +540,147 @@ pub(crate) fn select_columns(sql: &mut Sql, alias: &str, meta: &ModelMeta) {
 }
 
 /// One relation loaded by `select_related`, its columns after its parent's.
-struct RelatedSpec {
+#[derive(Debug)]
+pub(crate) struct RelatedSpec {
     path: String,
     /// The index of the relation this one hangs from (`None`: the model).
     parent: Option<usize>,
     field: &'static FieldMeta,
     target: &'static ModelMeta,
+}
+
+/// A SELECT's text and what its rows hold, built once per query shape and
+/// kept on the model (see [`crate::model::StatementCache`]).
+#[derive(Debug)]
+pub(crate) struct SelectShape {
+    text: String,
+    related: Vec<RelatedSpec>,
+    /// How many parameters the text takes (a check on the shape key).
+    params: usize,
+}
+
+/// How a SELECT orders its rows beyond the set's own ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ordering {
+    /// As the set says.
+    AsSet,
+    /// By primary key when the set is unordered (`first`).
+    PkWhenUnordered,
+    /// The set's ordering reversed, by primary key when unordered (`last`).
+    Reversed,
+}
+
+/// One execution of a query set's SELECT.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    /// A filter added for this run only (`get`).
+    extra: Option<&'a Q>,
+    /// Overrides the set's limit.
+    limit: Option<u64>,
+    ordering: Ordering,
+}
+
+impl Run<'_> {
+    /// The set as it is.
+    fn plain() -> Self {
+        Run {
+            extra: None,
+            limit: None,
+            ordering: Ordering::AsSet,
+        }
+    }
+}
+
+/// The structural key of a query: everything that shapes its SQL text
+/// (paths, lookups, operators, list lengths, which values are `NULL`,
+/// ordering, limit and offset literals, relations), and no value that is
+/// bound. Strings are length-prefixed, so distinct shapes never collide.
+struct ShapeKey(Vec<u8>);
+
+impl ShapeKey {
+    fn byte(&mut self, b: u8) {
+        self.0.push(b);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.0
+            .extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn number(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => {
+                self.byte(1);
+                self.0.extend_from_slice(&n.to_le_bytes());
+            }
+            None => self.byte(0),
+        }
+    }
+
+    fn q(&mut self, q: &Q) {
+        match q {
+            Q::And(items) | Q::Or(items) => {
+                self.byte(if matches!(q, Q::And(_)) { b'&' } else { b'|' });
+                self.len(items.len());
+                for item in items {
+                    self.q(item);
+                }
+            }
+            Q::Not(inner) => {
+                self.byte(b'!');
+                self.q(inner);
+            }
+            Q::Lookup {
+                path,
+                lookup,
+                operand,
+            } => {
+                self.byte(b'L');
+                self.str(path);
+                self.byte(*lookup as u8);
+                match operand {
+                    Operand::Expr(Expr::Value(v)) if *lookup == Lookup::IsNull => {
+                        // The value picks `IS NULL` or `IS NOT NULL`.
+                        let null = <bool as crate::value::FromValue>::from_value(v.clone());
+                        self.byte(match null {
+                            Ok(true) => b'T',
+                            Ok(false) => b'F',
+                            Err(_) => b'?',
+                        });
+                    }
+                    Operand::Expr(expr) => self.expr(expr),
+                    Operand::List(values) => {
+                        self.byte(b'l');
+                        self.len(values.len());
+                    }
+                    Operand::Range(..) => self.byte(b'r'),
+                }
+            }
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        match expr {
+            // `= NULL` is written `IS NULL`: nullness shapes the text.
+            Expr::Value(Value::Null) => self.byte(b'n'),
+            Expr::Value(_) => self.byte(b'v'),
+            Expr::Field(path) => {
+                self.byte(b'f');
+                self.str(path);
+            }
+            Expr::Binary(left, op, right) => {
+                self.byte(b'b');
+                self.str(op);
+                self.expr(left);
+                self.expr(right);
+            }
+        }
+    }
 }
 
 /// A lazy query over model `M`. Nothing runs until a method that takes an
@@ -721,11 +944,16 @@ impl<M: Model> QuerySet<M> {
     }
 
     pub(crate) fn where_clause(&self, resolver: &mut Resolver, sql: &mut Sql) -> Result<()> {
-        if self.filter.is_empty() {
+        self.where_with(resolver, sql, None)
+    }
+
+    /// The WHERE clause of the set's filters and `extra`.
+    fn where_with(&self, resolver: &mut Resolver, sql: &mut Sql, extra: Option<&Q>) -> Result<()> {
+        if self.filter.is_empty() && extra.is_none() {
             return Ok(());
         }
         sql.push(" WHERE ");
-        for (i, q) in self.filter.iter().enumerate() {
+        for (i, q) in self.filter.iter().chain(extra).enumerate() {
             if i > 0 {
                 sql.push(" AND ");
             }
@@ -754,17 +982,73 @@ impl<M: Model> QuerySet<M> {
         }
     }
 
-    /// The SELECT for this query set, with `limit` overriding the set's own.
-    fn select_sql(
-        &self,
-        dialect: Dialect,
-        limit: Option<u64>,
-        reverse: bool,
-    ) -> Result<(Sql, Vec<RelatedSpec>)> {
+    /// The structural key of this run's SELECT (see [`ShapeKey`]).
+    fn shape_key(&self, dialect: Dialect, run: Run<'_>, buffer: Vec<u8>) -> Vec<u8> {
+        let mut key = ShapeKey(buffer);
+        key.byte(dialect as u8);
+        key.byte(u8::from(self.distinct));
+        key.byte(run.ordering as u8);
+        key.number(run.limit.or(self.limit));
+        key.number(self.offset);
+        key.len(self.filter.len() + usize::from(run.extra.is_some()));
+        for q in self.filter.iter().chain(run.extra) {
+            key.q(q);
+        }
+        key.len(self.order.len());
+        for order in &self.order {
+            key.str(&order.path);
+            key.byte(u8::from(order.descending));
+        }
+        key.len(self.select_related.len());
+        for name in &self.select_related {
+            key.str(name);
+        }
+        key.0
+    }
+
+    /// This run's SELECT and its parameters: the text from the model's
+    /// cache when a query of the same shape ran before, else built now (and
+    /// kept). Every value is bound either way.
+    fn prepare(&self, dialect: Dialect, run: Run<'_>) -> Result<(Arc<SelectShape>, Vec<Value>)> {
+        let meta = M::meta();
+        thread_local! {
+            /// The key of the query being run (no allocation per query).
+            static KEY: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut key = KEY.take();
+        key.clear();
+        let key = self.shape_key(dialect, run, key);
+        let kept = meta.statements.select(&key);
+        let key = match kept {
+            Some(shape) => {
+                KEY.set(key);
+                let mut resolver = Resolver::params_only(meta, dialect);
+                let mut params = Sql::params_only(dialect);
+                self.where_with(&mut resolver, &mut params, run.extra)?;
+                // Invariant kept by the key; should it ever break, build afresh.
+                if params.params.len() == shape.params {
+                    return Ok((shape, params.params));
+                }
+                self.shape_key(dialect, run, Vec::new())
+            }
+            None => key,
+        };
+        let (sql, related) = self.select_sql(dialect, run)?;
+        let shape = Arc::new(SelectShape {
+            text: sql.text,
+            related,
+            params: sql.params.len(),
+        });
+        meta.statements.keep_select(key, shape.clone());
+        Ok((shape, sql.params))
+    }
+
+    /// The SELECT for one run of this query set.
+    fn select_sql(&self, dialect: Dialect, run: Run<'_>) -> Result<(Sql, Vec<RelatedSpec>)> {
         let meta = M::meta();
         let mut resolver = Resolver::new(meta, dialect);
         let mut where_sql = Sql::new(dialect);
-        self.where_clause(&mut resolver, &mut where_sql)?;
+        self.where_with(&mut resolver, &mut where_sql, run.extra)?;
         let mut related: Vec<RelatedSpec> = Vec::new();
         let mut related_aliases = Vec::new();
         for name in &self.select_related {
@@ -809,7 +1093,8 @@ impl<M: Model> QuerySet<M> {
         }
         let mut order_sql = Sql::new(dialect);
         let mut order = self.order.clone();
-        if order.is_empty() && reverse {
+        let reverse = run.ordering == Ordering::Reversed;
+        if order.is_empty() && run.ordering != Ordering::AsSet {
             order.push(Order::asc(meta.pk_field().name));
         }
         if reverse {
@@ -832,7 +1117,7 @@ impl<M: Model> QuerySet<M> {
         from_where(&mut sql, meta, &resolver, &where_sql);
         sql.push(&order_sql.text);
         sql.params = where_sql.params;
-        self.limit_clause(&mut sql, limit.or(self.limit));
+        self.limit_clause(&mut sql, run.limit.or(self.limit));
         Ok((sql, related))
     }
 
@@ -879,14 +1164,21 @@ impl<M: Model> QuerySet<M> {
         Ok(model)
     }
 
-    fn fetch(&self, exec: &impl Executor, limit: Option<u64>, reverse: bool) -> Result<Vec<M>> {
-        let (sql, related) = self.select_sql(exec.dialect(), limit, reverse)?;
-        let mut out = Vec::new();
+    fn fetch(&self, exec: &impl Executor, run: Run<'_>) -> Result<Vec<M>> {
+        let (shape, params) = self.prepare(exec.dialect(), run)?;
+        let limit = run.limit.or(self.limit);
+        let mut out = Vec::with_capacity(limit.map_or(0, |n| n.min(16) as usize));
         exec.with_connection(|conn| {
-            conn.query(&sql.text, &sql.params, |row| {
-                out.push(Self::decode(row, &related)?);
+            let push = |row: &Row<'_>| {
+                out.push(Self::decode(row, &shape.related)?);
                 Ok(())
-            })?;
+            };
+            if limit == Some(1) {
+                // As a hand-written single-row read: no step to the end.
+                conn.query_first(&shape.text, &params, push)?;
+            } else {
+                conn.query(&shape.text, &params, push)?;
+            }
             if !self.prefetch_related.is_empty() && !out.is_empty() {
                 crate::relations::prefetch(conn, &mut out, &self.prefetch_related)?;
             }
@@ -897,53 +1189,80 @@ impl<M: Model> QuerySet<M> {
 
     /// Every matching row.
     pub fn all(&self, exec: &impl Executor) -> Result<Vec<M>> {
-        self.fetch(exec, None, false)
+        self.fetch(exec, Run::plain())
     }
 
     /// Streams matching rows into `f` one at a time, without collecting them
     /// (the connection is busy until it returns; `prefetch_related` is not
     /// applied).
     pub fn iterator(&self, exec: &impl Executor, mut f: impl FnMut(M) -> Result<()>) -> Result<()> {
-        let (sql, related) = self.select_sql(exec.dialect(), None, false)?;
+        let (shape, params) = self.prepare(exec.dialect(), Run::plain())?;
         exec.with_connection(|conn| {
-            conn.query_stream(&sql.text, &sql.params, |row| {
-                f(Self::decode(row, &related)?)
+            conn.query_stream(&shape.text, &params, |row| {
+                f(Self::decode(row, &shape.related)?)
             })
         })
     }
 
     /// The first row in the ordering (by primary key when unordered), if any.
     pub fn first(&self, exec: &impl Executor) -> Result<Option<M>> {
-        let mut qs = self.clone();
-        if qs.order.is_empty() {
-            qs.order.push(Order::asc(M::meta().pk_field().name));
-        }
-        Ok(qs.fetch(exec, Some(1), false)?.into_iter().next())
+        let run = Run {
+            limit: Some(1),
+            ordering: Ordering::PkWhenUnordered,
+            ..Run::plain()
+        };
+        Ok(self.fetch(exec, run)?.into_iter().next())
     }
 
     /// The last row in the ordering (by primary key when unordered), if any.
     pub fn last(&self, exec: &impl Executor) -> Result<Option<M>> {
-        Ok(self.fetch(exec, Some(1), true)?.into_iter().next())
+        let run = Run {
+            limit: Some(1),
+            ordering: Ordering::Reversed,
+            ..Run::plain()
+        };
+        Ok(self.fetch(exec, run)?.into_iter().next())
     }
 
     /// The one row matching `q` (and this set's filters): `NotFound` when
     /// none, `MultipleFound` when more.
     pub fn get(&self, exec: &impl Executor, q: Q) -> Result<M> {
-        self.clone().filter(q).one(exec)
+        self.one_with(exec, Some(&q))
     }
 
     /// The one row of this set: `NotFound` when none, `MultipleFound` when more.
     pub fn one(&self, exec: &impl Executor) -> Result<M> {
-        let mut rows = self.fetch(exec, Some(2), false)?;
+        self.one_with(exec, None)
+    }
+
+    fn one_with(&self, exec: &impl Executor, extra: Option<&Q>) -> Result<M> {
+        // A second row is looked for only when one could exist: not when a
+        // unique field is pinned and no JOIN can repeat the row.
+        let filters = || self.filter.iter().chain(extra);
+        let unique = self.offset.is_none()
+            && filters().all(is_local)
+            && filters().any(|q| pins_unique(M::meta(), q));
+        let run = Run {
+            extra,
+            limit: Some(if unique { 1 } else { 2 }),
+            ordering: Ordering::AsSet,
+        };
+        let mut rows = self.fetch(exec, run)?;
         match rows.len() {
             0 => Err(Error::NotFound {
                 model: M::meta().name,
             }),
             1 => Ok(rows.remove(0)),
-            _ => Err(Error::MultipleFound {
-                model: M::meta().name,
-                count: self.count(exec)?,
-            }),
+            _ => {
+                let count = match extra {
+                    Some(q) => self.clone().filter(q.clone()).count(exec)?,
+                    None => self.count(exec)?,
+                };
+                Err(Error::MultipleFound {
+                    model: M::meta().name,
+                    count,
+                })
+            }
         }
     }
 
@@ -1057,9 +1376,8 @@ impl<M: Model> QuerySet<M> {
         let meta = M::meta();
         let mut resolver = Resolver::new(meta, dialect);
         let mut where_sql = Sql {
-            dialect,
-            text: String::new(),
             params: std::mem::take(&mut sql.params),
+            ..Sql::new(dialect)
         };
         self.where_clause(&mut resolver, &mut where_sql)?;
         let mut order_sql = Sql::new(dialect);

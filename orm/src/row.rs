@@ -101,6 +101,11 @@ impl<'r> Row<'r> {
         match &self.inner {
             #[cfg(feature = "sqlite")]
             RowRef::Sqlite(row) => T::from_borrowed(crate::sqlite::borrowed(row, idx)?),
+            #[cfg(feature = "postgres")]
+            RowRef::Postgres(row) => match crate::postgres::borrowed(row, idx, T::KIND) {
+                Some(value) => T::from_borrowed(value),
+                None => T::from_value(crate::postgres::value_as(row, idx, T::KIND).ok()?).ok(),
+            },
             _ => T::from_value(self.value_for(idx, T::KIND).ok()?).ok(),
         }
     }

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use tack_orm::prelude::*;
-use tack_orm::{Error, Lookup};
+use tack_orm::{Error, Lookup, Value};
 
 conformance!(
     lookups_table,
@@ -18,6 +18,8 @@ conformance!(
     iterator_streams_rows,
     lookups_across_relations,
     distinct_rows,
+    same_shape_other_values,
+    get_by_unique_field_and_duplicates,
 );
 
 fn slugs(db: &Database, qs: QuerySet<Article>) -> Vec<String> {
@@ -525,4 +527,117 @@ fn distinct_rows(db: &Database) {
             .unwrap(),
         1
     );
+}
+
+// A SELECT's text is kept per query shape, so every run must bind its own
+// values, and pick its own text where a value shapes it (`NULL`, the length
+// of an `in` list, `isnull`); `get` reads a single row only when a unique
+// field is pinned and no JOIN can repeat the row.
+
+fn same_shape_other_values(db: &Database) {
+    seed(db);
+    let published: &[&str] = &["cooking", "gardening", "rust-advanced", "rust-intro"];
+    // Neighbouring rows share a shape (or differ only where a value shapes the SQL).
+    let cases: Vec<(Q, &[&str])> = vec![
+        (Article::SLUG.eq("cooking"), &["cooking"]),
+        (Article::SLUG.eq("gardening"), &["gardening"]),
+        (
+            Article::SLUG.is_in(["cooking", "gardening"]),
+            &["cooking", "gardening"],
+        ),
+        (Article::SLUG.is_in(["rust-intro", "nope"]), &["rust-intro"]),
+        (Article::SLUG.is_in(["cooking"]), &["cooking"]),
+        (Article::SLUG.is_in(Vec::<String>::new()), &[]),
+        (
+            Article::SLUG.is_in(["cooking", "gardening", "rust-intro"]),
+            &["cooking", "gardening", "rust-intro"],
+        ),
+        (Article::PUBLISHED_AT.is_null(true), &["secret-draft"]),
+        (Article::PUBLISHED_AT.is_null(false), published),
+        (
+            Q::lookup("published_at", Lookup::Exact, Value::Null),
+            &["secret-draft"],
+        ),
+        (
+            Q::lookup("published_at", Lookup::Ne, Value::Null),
+            published,
+        ),
+        (
+            Article::VIEWS.gt(5) & Article::SLUG.startswith("rust"),
+            &["rust-advanced", "rust-intro"],
+        ),
+        (
+            Article::VIEWS.gt(10) & Article::SLUG.startswith("rust"),
+            &["rust-advanced"],
+        ),
+        (
+            Article::VIEWS.gt(0) & Article::SLUG.startswith("cook"),
+            &["cooking"],
+        ),
+        (
+            !Article::SLUG.contains("rust"),
+            &["cooking", "gardening", "secret-draft"],
+        ),
+        (
+            !Article::SLUG.contains("o"),
+            &["gardening", "rust-advanced", "secret-draft"],
+        ),
+    ];
+    for round in 0..2 {
+        for (q, expected) in &cases {
+            let found = slugs(db, Article::objects().filter(q.clone()));
+            assert_eq!(found, *expected, "round {round}: {q:?}");
+        }
+    }
+    // A value that does not fit the field is refused on every run, not only
+    // the run that built the SQL text.
+    for _ in 0..2 {
+        let error = Article::objects()
+            .filter(Q::lookup(
+                "views",
+                Lookup::Exact,
+                Value::Text("many".into()),
+            ))
+            .all(db)
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidValue { .. }), "{error}");
+    }
+}
+
+fn get_by_unique_field_and_duplicates(db: &Database) {
+    let (_, _, articles) = seed(db);
+    for article in &articles {
+        let by_id = Article::objects()
+            .get(db, Article::ID.eq(article.id))
+            .unwrap();
+        assert_eq!(by_id.slug, article.slug);
+        let by_slug = Article::objects()
+            .get(db, Article::SLUG.eq(article.slug.clone()))
+            .unwrap();
+        assert_eq!(by_slug.id, article.id);
+    }
+    let error = Article::objects()
+        .get(db, Article::ID.eq(999_999))
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+
+    // A pinned primary key with a JOIN that repeats the row: still two rows.
+    let (mut rust, mut systems) = (
+        Tag {
+            id: 0,
+            name: "rust".into(),
+        },
+        Tag {
+            id: 0,
+            name: "systems".into(),
+        },
+    );
+    rust.save(db).unwrap();
+    systems.save(db).unwrap();
+    articles[0].tags().add(db, &[&rust, &systems]).unwrap();
+    let pinned = Article::ID.eq(articles[0].id) & Q::lookup("tags__id", Lookup::Gt, 0);
+    let error = Article::objects().get(db, pinned).unwrap_err();
+    assert!(matches!(error, Error::MultipleFound { .. }), "{error}");
+    let one = Article::ID.eq(articles[0].id) & Q::lookup("tags__name", Lookup::Exact, "rust");
+    assert_eq!(Article::objects().get(db, one).unwrap().id, articles[0].id);
 }
