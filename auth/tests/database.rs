@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use common::conformance::{BackendFixture, backend_suite, token_store_suite};
@@ -21,16 +20,15 @@ use tack_orm::{AsyncDatabase, Database, Executor, ModelExt};
 use tack_sessions::SecretKey;
 use tack_test::TestClient;
 
-/// A backend and token store on a fresh database, which lives as long as this.
+/// A backend and token store on a fresh database.
 struct TestDb {
     backend: DbBackend,
     tokens: DbTokenStore,
     db: Database,
-    _guard: Box<dyn Any>,
 }
 
 impl TestDb {
-    fn on(url: &str, guard: Box<dyn Any>) -> TestDb {
+    fn on(url: &str) -> TestDb {
         let db = Database::connect(url).expect("the test database opens");
         db.create_tables(&models::all())
             .expect("the auth tables are created");
@@ -39,7 +37,6 @@ impl TestDb {
             backend: DbBackend::new(workers.clone()).with_hasher(hasher()),
             tokens: DbTokenStore::new(workers),
             db,
-            _guard: guard,
         }
     }
 
@@ -50,44 +47,14 @@ impl TestDb {
     }
 }
 
-fn sqlite() -> Option<TestDb> {
-    let file = tack_test::db::sqlite();
-    Some(TestDb::on(&file.url(), Box::new(file)))
+/// Runs the async `test` on a [`TestDb`] at `url`, on this thread.
+fn run_on(url: &str, test: impl AsyncFnOnce(&TestDb)) {
+    let db = TestDb::on(url);
+    futures_executor::block_on(test(&db));
 }
 
-fn postgres(name: &str) -> Option<TestDb> {
-    let schema = tack_test::db::postgres(name)?;
-    let url = schema.url().to_owned();
-    Some(TestDb::on(&url, Box::new(schema)))
-}
-
-/// Defines each test on SQLite and on PostgreSQL.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    let Some(db) = super::sqlite() else { return };
-                    futures_executor::block_on(super::$name(&db));
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    let Some(db) = super::postgres(concat!("auth ", stringify!($name))) else {
-                        return;
-                    };
-                    futures_executor::block_on(super::$name(&db));
-                }
-            )*
-        }
-    };
-}
-
-on_both_databases!(
+tack_test::on_both_databases!(
+    crate::run_on;
     backend_conformance,
     token_store_conformance,
     permission_matrix,

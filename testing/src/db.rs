@@ -135,6 +135,53 @@ mod pg {
     }
 }
 
+/// Defines each listed test twice: `sqlite::NAME` on a fresh temporary SQLite
+/// file and `postgres::NAME` on a fresh schema (feature `postgres`; skipped
+/// with a printed line when `TACK_TEST_POSTGRES` is unset).
+///
+/// Both call `OPEN(url, super::NAME)`, where `OPEN` is an absolute path to the
+/// test crate's own function that opens the database at `url`, prepares it
+/// (tables, fixtures) and runs the test function on it. So this crate knows
+/// URLs only, never an ORM. The database is removed when the test returns.
+///
+/// ```ignore
+/// // tests/common/mod.rs
+/// pub fn run_on(url: &str, test: fn(&tack_orm::Database)) {
+///     let db = tack_orm::Database::connect(url).unwrap();
+///     db.create_tables(&all_models()).unwrap();
+///     test(&db);
+/// }
+///
+/// // tests/queries.rs
+/// fn filters_by_status(db: &tack_orm::Database) { /* ... */ }
+/// tack_test::on_both_databases!(crate::common::run_on; filters_by_status);
+/// ```
+#[cfg(feature = "postgres")]
+#[macro_export]
+macro_rules! on_both_databases {
+    ($open:path; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let file = $crate::db::sqlite();
+                    $open(&file.url(), super::$name);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    let test = ::std::format!("{}::{}", ::std::module_path!(), ::std::stringify!($name));
+                    let Some(schema) = $crate::db::postgres(&test) else { return };
+                    $open(schema.url(), super::$name);
+                }
+            )*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -159,5 +206,20 @@ mod tests {
             .unwrap();
         let found: String = row.get(0);
         assert_eq!(found, schema.schema());
+    }
+
+    /// The macro's two tests, each checking the URL it was given.
+    #[cfg(feature = "postgres")]
+    mod both {
+        pub fn open(url: &str, test: fn(&str)) {
+            test(url);
+        }
+
+        fn gets_its_own_database(url: &str) {
+            let sqlite = url.starts_with("sqlite://") && url.ends_with("test.sqlite3");
+            assert!(sqlite || url.contains("search_path%3Dtack_test_"), "{url}");
+        }
+
+        crate::on_both_databases!(crate::db::tests::both::open; gets_its_own_database);
     }
 }

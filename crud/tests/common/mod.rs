@@ -208,31 +208,18 @@ pub fn count_articles(db: &Database) -> u64 {
     Article::objects().count(db).unwrap()
 }
 
+/// Opens the database at `url` with every model's table and runs the async
+/// `test` on it to completion.
+pub fn run_on<F: Future<Output = ()>>(url: &str, test: impl FnOnce(Database) -> F) {
+    let db = Database::connect(url).expect("open the test database");
+    db.create_tables(&all_models()).expect("create tables");
+    futures_executor::block_on(test(db));
+}
+
 /// Defines each listed async test twice: `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    let file = tack_test::db::sqlite();
-                    let db = tack_orm::Database::connect(&file.url()).expect("open the SQLite file");
-                    db.create_tables(&$crate::common::all_models()).expect("create tables");
-                    futures_executor::block_on(super::$name(db));
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    let Some(schema) = tack_test::db::postgres(stringify!($name)) else { return };
-                    let db = tack_orm::Database::connect(schema.url()).expect("connect to PostgreSQL");
-                    db.create_tables(&$crate::common::all_models()).expect("create tables");
-                    futures_executor::block_on(super::$name(db));
-                }
-            )*
-        }
+        tack_test::on_both_databases!($crate::common::run_on; $($name),*);
     };
 }

@@ -204,34 +204,19 @@ pub fn seed(db: &Database) -> (Author, Author, Vec<Article>) {
     (ada, bob, articles)
 }
 
+/// Opens the database at `url` with every model's table and runs `test` on it.
+pub fn run_on(url: &str, test: fn(&tack_orm::Database)) {
+    let db = tack_orm::Database::connect(url).expect("open the test database");
+    db.create_tables(&all_models()).expect("create tables");
+    test(&db);
+}
+
 /// Defines each listed test twice: `sqlite::NAME` on a temporary file and
 /// `postgres::NAME` on its own schema (skipped with a printed line when
 /// TACK_TEST_POSTGRES is unset). Each test function takes `&Database`.
 #[macro_export]
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    let file = tack_test::db::sqlite();
-                    let db = tack_orm::Database::connect(&file.url()).expect("open the SQLite file");
-                    db.create_tables(&$crate::common::all_models()).expect("create tables");
-                    super::$name(&db);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    let Some(schema) = tack_test::db::postgres(stringify!($name)) else { return };
-                    let db = tack_orm::Database::connect(schema.url()).expect("connect to PostgreSQL");
-                    db.create_tables(&$crate::common::all_models()).expect("create tables");
-                    super::$name(&db);
-                    drop(db);
-                }
-            )*
-        }
+        tack_test::on_both_databases!($crate::common::run_on; $($name),*);
     };
 }
