@@ -41,7 +41,7 @@ async fn send(
     (status, headers, json)
 }
 
-async fn exercise(db: tack_orm::Database) {
+async fn over_a_socket(db: tack_orm::Database) {
     let s = tokio::task::spawn_blocking({
         let db = db.clone();
         move || seed(&db)
@@ -83,33 +83,18 @@ async fn exercise(db: tack_orm::Database) {
     assert_eq!(headers["content-type"], "application/problem+json");
 }
 
-async fn open(url: String) -> tack_orm::Database {
-    tokio::task::spawn_blocking(move || {
-        let db = tack_orm::Database::connect(&url).expect("connect");
-        db.create_tables(&all_models()).expect("create tables");
-        db
-    })
-    .await
-    .unwrap()
+/// Opens the database at `url` with the tables, and runs `test` on a tokio
+/// runtime of its own: the server needs one. The synchronous PostgreSQL
+/// client opens here, on the test's plain thread.
+fn on_tokio<F: Future<Output = ()>>(url: &str, test: impl FnOnce(tack_orm::Database) -> F) {
+    let db = tack_orm::Database::connect(url).expect("connect");
+    db.create_tables(&all_models()).expect("create tables");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the server");
+    runtime.block_on(test(db));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_over_a_socket() {
-    let file = tack_test::db::sqlite();
-    exercise(open(file.url()).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_over_a_socket() {
-    let Some(schema) =
-        tokio::task::spawn_blocking(|| tack_test::db::postgres("postgres_over_a_socket"))
-            .await
-            .unwrap()
-    else {
-        return;
-    };
-    exercise(open(schema.url().to_owned()).await).await;
-    tokio::task::spawn_blocking(move || drop(schema))
-        .await
-        .unwrap();
-}
+tack_test::on_both_databases!(crate::on_tokio; over_a_socket);
