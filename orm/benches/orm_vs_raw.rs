@@ -102,7 +102,7 @@ fn line(backend: &str, what: &str, raw: Duration, orm: Duration) {
     let ratio = orm.as_secs_f64() / raw.as_secs_f64();
     let mark = if ratio <= 1.15 { "ok" } else { "SLOW" };
     println!(
-        "{backend:<9} {what:<34} raw {:>9.2} ms   orm {:>9.2} ms   ratio {ratio:.3} {mark}",
+        "{backend:<9} {what:<37} raw {:>9.2} ms   orm {:>9.2} ms   ratio {ratio:.3} {mark}",
         raw.as_secs_f64() * 1e3,
         orm.as_secs_f64() * 1e3
     );
@@ -193,6 +193,18 @@ fn sqlite() {
         || {
             for id in &ids {
                 black_box(Post::objects().get(&conn, Post::ID.eq(*id)).unwrap());
+            }
+        },
+    );
+
+    compare(
+        "sqlite",
+        "row by pk x10,000 (filter().first())",
+        &raw_by_pk,
+        || {
+            for id in &ids {
+                let qs = Post::objects().filter(Post::ID.eq(*id));
+                black_box(qs.first(&conn).unwrap().unwrap());
             }
         },
     );

@@ -1124,6 +1124,9 @@ impl<M: Model> QuerySet<M> {
     fn decode(row: &Row<'_>, related: &[RelatedSpec]) -> Result<M> {
         let mut model = M::from_row(row, 0)?;
         let mut offset = M::meta().fields.len();
+        if related.is_empty() {
+            return Ok(model);
+        }
         if let [spec] = related {
             // One level (the common case): no bookkeeping.
             let value = if row.is_null(offset + spec.target.pk) {
@@ -1235,7 +1238,47 @@ impl<M: Model> QuerySet<M> {
         self.one_with(exec, None)
     }
 
+    /// `get(pk = value)` on a plain set: the model's statement by primary
+    /// key, built once per program. `None` when the query is anything else
+    /// (or the value needs the general path's checks and messages).
+    fn by_pk(&self, exec: &impl Executor, q: &Q) -> Option<Result<M>> {
+        let plain = self.filter.is_empty()
+            && self.limit.is_none()
+            && self.offset.is_none()
+            && self.select_related.is_empty()
+            && self.prefetch_related.is_empty();
+        let Q::Lookup {
+            path,
+            lookup: Lookup::Exact,
+            operand: Operand::Expr(Expr::Value(value)),
+        } = q
+        else {
+            return None;
+        };
+        let meta = M::meta();
+        let pk = meta.pk_field();
+        if !plain || !meta.field(path).is_some_and(|f| f.primary_key) || value.is_null() {
+            return None;
+        }
+        if matches!(value, Value::Text(t) if t.contains('\0')) {
+            return None;
+        }
+        let value = value.clone().coerce(pk.kind).ok()?;
+        let sql = crate::write::by_pk_sql(meta, exec.dialect());
+        let mut found = None;
+        let result = exec.with_connection(|conn| {
+            conn.query_first(sql, std::slice::from_ref(&value), |row| {
+                found = Some(M::from_row(row, 0)?);
+                Ok(())
+            })
+        });
+        Some(result.and_then(|()| found.ok_or(Error::NotFound { model: meta.name })))
+    }
+
     fn one_with(&self, exec: &impl Executor, extra: Option<&Q>) -> Result<M> {
+        if let Some(found) = extra.and_then(|q| self.by_pk(exec, q)) {
+            return found;
+        }
         // A second row is looked for only when one could exist: not when a
         // unique field is pinned and no JOIN can repeat the row.
         let filters = || self.filter.iter().chain(extra);

@@ -620,6 +620,15 @@ fn get_by_unique_field_and_duplicates(db: &Database) {
         .get(db, Article::ID.eq(999_999))
         .unwrap_err();
     assert!(error.is_not_found(), "{error}");
+    let error = Article::objects()
+        .get(db, Q::lookup("id", Lookup::Exact, "first"))
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidValue { .. }), "{error}");
+    let filtered = Article::objects().filter(Article::SLUG.eq("cooking"));
+    let error = filtered
+        .get(db, Article::ID.eq(articles[0].id))
+        .unwrap_err();
+    assert!(error.is_not_found(), "the set's own filters apply: {error}");
 
     // A pinned primary key with a JOIN that repeats the row: still two rows.
     let (mut rust, mut systems) = (
