@@ -673,6 +673,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the hot path decides, the full check (decoding
+        /// matchit's captures) decides the same.
+        #[test]
+        fn packed_checks_agree_with_the_full_check(
+            pattern in 0usize..8,
+            mut values in proptest::collection::vec("[0-9]{1,3}|[0-9a-f_.-]{1,5}", 4),
+            special in proptest::option::of((0usize..4, "%3[0-9]|%2F|%|/|[0-9]%")),
+        ) {
+            let patterns = [
+                "/r/{o}/{n:int}/x/{s:slug}",
+                "/r/{o}/{r}/p/{n:int}/c",
+                "/r/{m:int}/{r}/{n:int}",
+                "/u/{id:int}/",
+                "/a/x{id:int}",
+                "/f/{a}/{*rest}",
+                "/t/{t:uuid}/{s:slug}",
+                "/long-prefix/{a}/{b}/long-suffix-text",
+            ];
+            let pattern = Pattern::parse(patterns[pattern]).unwrap();
+            if let Some((at, text)) = special {
+                values[at].push_str(&text);
+            }
+            let mut values = values.iter();
+            let path = pattern.parts.iter().fold(String::new(), |mut path, part| {
+                match part {
+                    Part::Static(text) => path.push_str(text),
+                    Part::Param(_) => path.push_str(values.next().unwrap()),
+                }
+                path
+            });
+            let mut matcher = matchit::Router::new();
+            matcher.insert(pattern.shape.clone(), ()).unwrap();
+            if let Ok(matched) = matcher.at(&path) {
+                let full = pattern.accepts(matched.params.iter().map(|(_, v)| v));
+                if let Some(fast) = pattern.checks().check(&path) {
+                    proptest::prop_assert_eq!(fast, full, "{}", path);
+                }
+            }
+        }
+    }
+
     #[test]
     fn converters() {
         let cases = [
