@@ -10,7 +10,6 @@ use http::StatusCode;
 async fn a_failing_page_answers_the_500_template_and_the_server_keeps_serving() {
     let (file, client) = client();
     // Break the database under the running app: the front page's query fails.
-    let db = tack_orm::Database::connect(&file.url()).unwrap();
     tack_orm::Connection::open(&file.url())
         .unwrap()
         .execute_batch("DROP TABLE newsroom_article_tags")
