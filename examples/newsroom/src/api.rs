@@ -7,6 +7,7 @@ use serde_json::json;
 use tack_apidoc::{ApiDoc, DocsService, SecurityScheme};
 use tack_auth::{CurrentUser, User};
 use tack_crud::{Action, Crud};
+use tack_http::Problem;
 use tack_orm::{AsyncDatabase, Database};
 use tack_ws::Groups;
 
@@ -93,13 +94,42 @@ pub fn comments(db: AsyncDatabase, groups: Groups) -> Crud<Comment> {
     let lookup: Database = db.database().clone();
     Crud::<Comment>::new(db)
         .fields(&["id", "article", "author_name", "body", "created_at"])
-        .writable(&["article", "author_name", "body"])
+        .writable(&["article", "body"])
         .filter_fields(&["article"])
         .ordering_fields(&["created_at"])
         .default_ordering("created_at")
         .base_path("/api/comments/")
-        .before_create(|_, _, comment: &mut Comment| {
+        // Readers who may not edit articles see the comments of published
+        // articles only.
+        .scope(|parts, comments| {
+            if may_edit_articles(Action::Update, parts) {
+                comments
+            } else {
+                // A fixed path that exists in the models: the check cannot fail.
+                comments
+                    .filter_by_name("article__status", "published")
+                    .expect("Comment has the path article__status")
+            }
+        })
+        .before_create(|parts, conn, comment: &mut Comment| {
             comment.created_at = Utc::now();
+            // The comment is signed by who is signed in, whatever the body says.
+            let author = parts
+                .extensions
+                .get::<CurrentUser<User>>()
+                .and_then(CurrentUser::user)
+                .ok_or_else(|| Problem::forbidden("Sign in to comment."))?;
+            comment.author_name = author.username.clone();
+            let open = Article::objects()
+                .filter(
+                    Article::ID.eq(comment.article.id()) & Article::STATUS.eq(Status::Published),
+                )
+                .exists(conn)?;
+            if !open && !may_edit_articles(Action::Update, parts) {
+                return Err(Problem::invalid("The comment could not be saved.")
+                    .with_field_error("article", "No published article has this id.")
+                    .into());
+            }
             Ok(())
         })
         // Hooks run on the database worker after the commit: a query here

@@ -344,3 +344,52 @@ async fn createsuperuser_command() {
             .contains("Signed in as boss")
     );
 }
+
+#[tokio::test]
+async fn api_comments_are_signed_by_their_author_and_stay_off_drafts() {
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "reader", false);
+    let client = TestClient::new(app);
+    let reader = token(&client, "reader").await;
+    let bearer = format!("Bearer {reader}");
+    let forged_name = client
+        .post("/api/comments/")
+        .header("authorization", &bearer)
+        .json(&json!({"article": 1, "author_name": "The Editor", "body": "hello"}))
+        .send()
+        .await;
+    assert_eq!(
+        forged_name.status(),
+        StatusCode::CREATED,
+        "{}",
+        forged_name.text()
+    );
+    assert_eq!(forged_name.json::<Value>()["author_name"], "reader");
+
+    // The seeded draft is the sixth article.
+    let drafts = client.get("/api/articles/?status=draft").send().await;
+    assert_eq!(
+        drafts.json::<Value>()["count"],
+        0,
+        "readers do not see drafts"
+    );
+    let on_draft = client
+        .post("/api/comments/")
+        .header("authorization", &bearer)
+        .json(&json!({"article": 6, "body": "sneaky"}))
+        .send()
+        .await;
+    assert_eq!(
+        on_draft.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        on_draft.text()
+    );
+    assert!(
+        on_draft
+            .text()
+            .contains("No published article has this id.")
+    );
+    let listed: Value = client.get("/api/comments/?article=6").send().await.json();
+    assert_eq!(listed["count"], 0);
+}
