@@ -122,46 +122,54 @@ pub struct ManyToMany<T> {
     loaded: Option<Vec<T>>,
 }
 
-impl<T> ManyToMany<T> {
-    /// An empty, unloaded relation.
-    pub fn new() -> Self {
-        ManyToMany { loaded: None }
-    }
+/// The accessors and impls that [`ManyToMany`] and [`Reverse`] share: both
+/// hold the related objects once `prefetch_related` has loaded them.
+macro_rules! loaded_relation {
+    ($name:ident, $what:literal) => {
+        impl<T> $name<T> {
+            /// An empty, unloaded relation.
+            pub fn new() -> Self {
+                $name { loaded: None }
+            }
 
-    /// The prefetched objects, if loaded.
-    pub fn loaded(&self) -> Option<&[T]> {
-        self.loaded.as_deref()
-    }
-}
-
-impl<T> Default for ManyToMany<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Clone> Clone for ManyToMany<T> {
-    fn clone(&self) -> Self {
-        ManyToMany {
-            loaded: self.loaded.clone(),
+            #[doc = concat!("The prefetched ", $what, ", if loaded.")]
+            pub fn loaded(&self) -> Option<&[T]> {
+                self.loaded.as_deref()
+            }
         }
-    }
-}
 
-impl<T: std::fmt::Debug> std::fmt::Debug for ManyToMany<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.loaded {
-            Some(items) => f.debug_list().entries(items).finish(),
-            None => f.write_str("ManyToMany(not loaded)"),
+        impl<T> Default for $name<T> {
+            fn default() -> Self {
+                Self::new()
+            }
         }
-    }
+
+        impl<T: Clone> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name {
+                    loaded: self.loaded.clone(),
+                }
+            }
+        }
+
+        impl<T: std::fmt::Debug> std::fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match &self.loaded {
+                    Some(items) => f.debug_list().entries(items).finish(),
+                    None => f.write_str(concat!(stringify!($name), "(not loaded)")),
+                }
+            }
+        }
+
+        impl<T: Model> serde::Serialize for $name<T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serialize_pks(self.loaded.as_deref(), s)
+            }
+        }
+    };
 }
 
-impl<T: Model> serde::Serialize for ManyToMany<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serialize_pks(self.loaded.as_deref(), s)
-    }
-}
+loaded_relation!(ManyToMany, "objects");
 
 /// The rows of model `T` whose foreign key points at this object, as a
 /// field: `#[tack(related_field = "author")] pub articles: Reverse<Article>`.
@@ -171,46 +179,7 @@ pub struct Reverse<T> {
     loaded: Option<Vec<T>>,
 }
 
-impl<T> Reverse<T> {
-    /// An empty, unloaded relation.
-    pub fn new() -> Self {
-        Reverse { loaded: None }
-    }
-
-    /// The prefetched rows, if loaded.
-    pub fn loaded(&self) -> Option<&[T]> {
-        self.loaded.as_deref()
-    }
-}
-
-impl<T> Default for Reverse<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Clone> Clone for Reverse<T> {
-    fn clone(&self) -> Self {
-        Reverse {
-            loaded: self.loaded.clone(),
-        }
-    }
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Reverse<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.loaded {
-            Some(items) => f.debug_list().entries(items).finish(),
-            None => f.write_str("Reverse(not loaded)"),
-        }
-    }
-}
-
-impl<T: Model> serde::Serialize for Reverse<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serialize_pks(self.loaded.as_deref(), s)
-    }
-}
+loaded_relation!(Reverse, "rows");
 
 impl<T: Model> RelatedField for Reverse<T> {
     fn set_related(&mut self, related: Related) -> Result<()> {
