@@ -283,6 +283,13 @@ impl Lossy for bool {
     }
 }
 
+impl Default for Q {
+    /// The filter every row meets (an empty AND).
+    fn default() -> Q {
+        Q::And(Vec::new())
+    }
+}
+
 impl BitAnd for Q {
     type Output = Q;
     fn bitand(self, rhs: Q) -> Q {

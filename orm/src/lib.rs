@@ -7,9 +7,11 @@ compile_error!(
 
 mod asyncdb;
 mod connection;
+mod deletion;
 mod dialect;
 mod error;
 mod expr;
+mod handle;
 pub mod migrations;
 mod model;
 #[cfg(feature = "postgres")]
@@ -25,9 +27,11 @@ mod write;
 
 pub use asyncdb::{AsyncDatabase, Spawn};
 pub use connection::{Connection, Database, Executor, PoolOptions, PooledConnection};
+pub use deletion::{Collected, DeletePlan, LinkCount};
 pub use dialect::Dialect;
 pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
+pub use handle::{Instance, ListQuery, ModelHandle};
 pub use model::{
     Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
     RelationKind, ReverseMeta, StatementCache, Validator,
@@ -75,6 +79,21 @@ pub mod __private {
     /// The error for a related object handed to the wrong model.
     pub fn wrong_model(model: &str) -> Error {
         Error::Query(format!("a related object was not a {model}"))
+    }
+
+    pub use crate::handle::{ModelOps, TypedOps};
+
+    /// Appends a field's value to a display string: text as it is, `NULL`
+    /// as nothing, anything else as it prints.
+    pub fn display_value(out: &mut String, value: &Value) {
+        use std::fmt::Write;
+        match value {
+            Value::Null => {}
+            Value::Text(text) => out.push_str(text),
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
     }
 
     /// The error for a field `meta` lacks.

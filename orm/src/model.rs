@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result, ValidationErrors};
 use crate::query::{QuerySet, SelectShape};
 use crate::row::Row;
-use crate::value::{FieldKind, FieldType, Value};
+use crate::value::{FieldKind, FieldType, ToValue, Value};
 
 /// What happens to rows that refer to a deleted row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,6 +153,67 @@ impl FieldMeta {
         }
     }
 
+    /// Whether a form or API body must give this field: it is not nullable,
+    /// has no default, may not be blank and is not assigned by the database.
+    pub fn required(&self) -> bool {
+        !self.null && self.default.is_none() && !self.blank && !self.auto
+    }
+
+    /// The value a fresh object starts with: the declared default, `NULL`
+    /// for nullable fields, the first choice for choice fields, and a zero
+    /// value of the field's kind otherwise.
+    pub fn blank_value(&self) -> Value {
+        if let Some(default) = self.default {
+            return default();
+        }
+        if self.null {
+            return Value::Null;
+        }
+        if let Some((first, _)) = self.choices.first() {
+            return Value::Text((*first).to_owned());
+        }
+        match self.kind {
+            FieldKind::Bool => Value::Bool(false),
+            FieldKind::I32 => Value::I32(0),
+            FieldKind::I64 => Value::I64(0),
+            FieldKind::F64 => Value::F64(0.0),
+            FieldKind::Text => Value::Text(String::new()),
+            FieldKind::Bytes => Value::Bytes(Vec::new()),
+            FieldKind::Date => Value::Date(chrono::NaiveDate::default()),
+            FieldKind::DateTime => Value::DateTime(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
+            FieldKind::Uuid => Value::Uuid(uuid::Uuid::nil()),
+            FieldKind::Json => Value::Json(serde_json::Value::Null),
+        }
+    }
+
+    /// `value` converted to this field's kind, or an error that names the
+    /// field (`InvalidValue`). `NULL` stays `NULL`.
+    pub fn coerce(&self, value: Value) -> Result<Value> {
+        value.coerce(self.kind).map_err(|e| Error::InvalidValue {
+            field: self.name.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// A value from text a person typed (a form field, a query string):
+    /// trimmed, empty meaning `NULL` for nullable and non-text fields, a
+    /// browser's `datetime-local` (`2024-05-01T09:30`) read as UTC, and
+    /// an unchecked checkbox (no text) as `false`. Errors name the field.
+    pub fn parse_input(&self, text: &str) -> Result<Value> {
+        let trimmed = text.trim();
+        match self.kind {
+            FieldKind::Text if !(trimmed.is_empty() && self.null) => {
+                Ok(Value::Text(text.to_owned()))
+            }
+            FieldKind::Bool if trimmed.is_empty() && !self.null => Ok(Value::Bool(false)),
+            _ if trimmed.is_empty() => Ok(Value::Null),
+            FieldKind::DateTime if trimmed.len() == 16 => {
+                self.coerce(Value::Text(format!("{trimmed}:00")))
+            }
+            _ => self.coerce(Value::Text(trimmed.to_owned())),
+        }
+    }
+
     /// Checks one value against this field's options, adding messages to `errors`.
     pub fn validate_value(&self, value: &Value, errors: &mut ValidationErrors) {
         if value.is_null() {
@@ -222,6 +283,9 @@ pub struct ModelMeta {
     pub set_related: fn(&mut dyn Any, &str, Related) -> Result<()>,
     /// The model's single-row statements, built once per dialect.
     pub statements: StatementCache,
+    /// The typed operations behind [`ModelMeta::handle`] (the derive fills it).
+    #[doc(hidden)]
+    pub ops: &'static dyn crate::handle::ModelOps,
 }
 
 /// The kept SELECTs of one model, by query shape.
@@ -328,6 +392,24 @@ pub(crate) enum Statement {
 }
 
 impl ModelMeta {
+    /// The handle through which generic code (forms, the admin, the CRUD
+    /// views) lists, reads, writes and deletes rows of this model by field
+    /// name, without knowing its Rust type.
+    pub fn handle(&'static self) -> crate::handle::ModelHandle {
+        crate::handle::ModelHandle::new(self)
+    }
+
+    /// The fields a create form or body must give ([`FieldMeta::required`]).
+    pub fn required_fields(&self) -> impl Iterator<Item = &'static FieldMeta> + use<> {
+        let fields: &'static [FieldMeta] = self.fields;
+        fields.iter().filter(|f| f.required())
+    }
+
+    /// Every field's [`FieldMeta::blank_value`], in field order.
+    pub fn blank_values(&self) -> Vec<Value> {
+        self.fields.iter().map(FieldMeta::blank_value).collect()
+    }
+
     /// The primary key field.
     pub fn pk_field(&self) -> &'static FieldMeta {
         &self.fields[self.pk]
@@ -415,6 +497,13 @@ pub trait Model: Clone + Send + Sized + 'static {
     /// Whole-model checks beyond the field options (set with
     /// `#[tack(clean = "path")]`).
     fn clean(&self, _errors: &mut ValidationErrors) {}
+
+    /// The object as people read it (Django's `__str__`): set with
+    /// `#[tack(display = "{title}")]`, or `#[tack(display)]` to use the
+    /// model's `std::fmt::Display`; by default `Article object (3)`.
+    fn display(&self) -> String {
+        format!("{} object ({})", Self::meta().name, self.pk().to_value())
+    }
 
     /// Checks every field's options and the custom validators.
     fn validate(&self) -> Result<(), ValidationErrors> {

@@ -306,26 +306,15 @@ impl<S: Model, T: Model> ManyRelated<S, T> {
     /// Links `targets` (already linked ones are skipped), in one transaction.
     pub fn add(&self, exec: &impl Executor, targets: &[&T]) -> Result<()> {
         self.check_saved()?;
-        let d = exec.dialect();
-        let sql = format!(
-            "INSERT INTO {} ({}, {}) VALUES ({}, {}) ON CONFLICT DO NOTHING",
-            d.quote(self.meta.join_table),
-            d.quote(self.meta.source_column),
-            d.quote(self.meta.target_column),
-            placeholder(d, 1),
-            placeholder(d, 2)
-        );
-        self.each_target(exec, &sql, targets)
+        self.each_target(exec, &self.meta.link_sql(exec.dialect(), true), targets)
     }
 
     /// Unlinks `targets`.
     pub fn remove(&self, exec: &impl Executor, targets: &[&T]) -> Result<()> {
         let d = exec.dialect();
         let sql = format!(
-            "DELETE FROM {} WHERE {} = {} AND {} = {}",
-            d.quote(self.meta.join_table),
-            d.quote(self.meta.source_column),
-            placeholder(d, 1),
+            "{} AND {} = {}",
+            self.meta.unlink_sql(d),
             d.quote(self.meta.target_column),
             placeholder(d, 2)
         );
@@ -334,13 +323,7 @@ impl<S: Model, T: Model> ManyRelated<S, T> {
 
     /// Unlinks everything.
     pub fn clear(&self, exec: &impl Executor) -> Result<()> {
-        let d = exec.dialect();
-        let sql = format!(
-            "DELETE FROM {} WHERE {} = {}",
-            d.quote(self.meta.join_table),
-            d.quote(self.meta.source_column),
-            placeholder(d, 1)
-        );
+        let sql = self.meta.unlink_sql(exec.dialect());
         exec.with_connection(|conn| {
             conn.execute(&sql, std::slice::from_ref(&self.source))
                 .map(|_| ())
@@ -349,12 +332,9 @@ impl<S: Model, T: Model> ManyRelated<S, T> {
 
     /// Makes `targets` exactly the linked set, in one transaction.
     pub fn set(&self, exec: &impl Executor, targets: &[&T]) -> Result<()> {
-        exec.with_connection(|conn| {
-            conn.atomic(|tx| {
-                self.clear(tx)?;
-                self.add(tx, targets)
-            })
-        })
+        self.check_saved()?;
+        let ids: Vec<Value> = targets.iter().map(|t| t.pk().to_value()).collect();
+        exec.with_connection(|conn| self.meta.replace_links(conn, &self.source, &ids))
     }
 
     /// The linked objects, ordered by primary key.
@@ -379,12 +359,104 @@ fn placeholder(d: Dialect, n: usize) -> String {
     s
 }
 
-/// A hashable form of a key value.
 fn key(value: &Value) -> String {
-    match value {
-        Value::I32(i) => i.to_string(),
-        Value::I64(i) => i.to_string(),
-        other => format!("{other:?}"),
+    value.key()
+}
+
+impl ManyToManyMeta {
+    /// `INSERT` of one (source, target) link; `skip_linked` ignores a
+    /// link that is already there.
+    fn link_sql(&self, d: Dialect, skip_linked: bool) -> String {
+        format!(
+            "INSERT INTO {} ({}, {}) VALUES ({}, {}){}",
+            d.quote(self.join_table),
+            d.quote(self.source_column),
+            d.quote(self.target_column),
+            placeholder(d, 1),
+            placeholder(d, 2),
+            if skip_linked {
+                " ON CONFLICT DO NOTHING"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// `DELETE` of every link of one source.
+    fn unlink_sql(&self, d: Dialect) -> String {
+        format!(
+            "DELETE FROM {} WHERE {} = {}",
+            d.quote(self.join_table),
+            d.quote(self.source_column),
+            placeholder(d, 1)
+        )
+    }
+
+    /// Makes `targets` exactly the set linked to `source`, in one
+    /// transaction (repeated ids count once).
+    pub(crate) fn replace_links(
+        &self,
+        conn: &Connection,
+        source: &Value,
+        targets: &[Value],
+    ) -> Result<()> {
+        let d = conn.dialect();
+        let insert = self.link_sql(d, false);
+        conn.atomic(|tx| {
+            tx.execute(&self.unlink_sql(d), std::slice::from_ref(source))?;
+            let mut seen = std::collections::HashSet::new();
+            for target in targets {
+                if seen.insert(target.key()) {
+                    tx.execute(&insert, &[source.clone(), target.clone()])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The target ids linked to each of `sources` (of the model `source`),
+    /// in the order of `sources`, each list ordered by id.
+    pub(crate) fn linked_ids(
+        &self,
+        conn: &Connection,
+        source: &'static ModelMeta,
+        sources: &[Value],
+    ) -> Result<Vec<Vec<Value>>> {
+        let source_kind = source.pk_field().kind;
+        let target_kind = (self.target)().pk_field().kind;
+        let mut grouped: HashMap<String, Vec<Value>> = HashMap::new();
+        for chunk in sources.chunks(1000) {
+            let mut sql = Sql::new(conn.dialect());
+            sql.push("SELECT ");
+            sql.ident(self.source_column);
+            sql.push(", ");
+            sql.ident(self.target_column);
+            sql.push(" FROM ");
+            sql.ident(self.join_table);
+            sql.push(" WHERE ");
+            sql.ident(self.source_column);
+            sql.push(" IN (");
+            for (i, v) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.param(v.clone());
+            }
+            sql.push(") ORDER BY ");
+            sql.ident(self.target_column);
+            conn.query(&sql.text, &sql.params, |row| {
+                let coerce =
+                    |v: Value, kind| v.coerce(kind).map_err(|e| Error::query(e.to_string()));
+                let owner = coerce(row.value(0)?, source_kind)?;
+                let target = coerce(row.value(1)?, target_kind)?;
+                grouped.entry(owner.key()).or_default().push(target);
+                Ok(())
+            })?;
+        }
+        Ok(sources
+            .iter()
+            .map(|s| grouped.get(&s.key()).cloned().unwrap_or_default())
+            .collect())
     }
 }
 

@@ -131,6 +131,16 @@ pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
 }
 
 impl Value {
+    /// A hashable form of a key value, for grouping rows by primary or
+    /// foreign key (integers of either width agree).
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Value::I32(i) => i.to_string(),
+            Value::I64(i) => i.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
     /// Whether this is `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -105,21 +105,58 @@ fn insert<M: Model>(conn: &Connection, model: &mut M, mut values: Vec<Value>) ->
     Ok(())
 }
 
+pub(crate) fn delete_sql(meta: &'static ModelMeta, dialect: Dialect) -> &'static str {
+    meta.statements.get(Statement::Delete, dialect, || {
+        let mut sql = Sql::new(dialect);
+        sql.push("DELETE FROM ");
+        sql.ident(meta.table);
+        sql.push(" WHERE ");
+        sql.ident(meta.pk_field().column);
+        sql.push(" = ");
+        dialect.placeholder_into(&mut sql.text, 1);
+        sql.text
+    })
+}
+
+/// How a save writes its row.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveMode {
+    /// Insert when the primary key is unset or the row is missing, else update.
+    Upsert,
+    /// Always insert (a taken primary key is a unique violation).
+    Insert,
+    /// Only update (`NotFound` when the row is missing).
+    Update,
+}
+
 /// Inserts (when the primary key is unset or the row is missing) or updates.
 pub(crate) fn save<M: Model>(conn: &Connection, model: &mut M) -> Result<()> {
+    save_as(conn, model, SaveMode::Upsert)
+}
+
+/// Validates `model`, then writes it as `mode` says.
+pub(crate) fn save_as<M: Model>(conn: &Connection, model: &mut M, mode: SaveMode) -> Result<()> {
     let meta = M::meta();
     let mut values = model.to_values();
     validate_values(model, &values).map_err(|errors| Error::Validation {
         model: meta.name,
         errors,
     })?;
-    if is_unset(&values[meta.pk]) && meta.pk_field().auto {
+    let unset = is_unset(&values[meta.pk]) && meta.pk_field().auto;
+    if mode == SaveMode::Insert || (unset && mode == SaveMode::Upsert) {
         return insert(conn, model, values);
+    }
+    if unset {
+        return Err(Error::NotFound { model: meta.name });
     }
     let pk = values.remove(meta.pk);
     values.push(pk);
     let changed = conn.execute(update_sql(meta, conn.dialect()), &values)?;
     if changed == 0 {
+        if mode == SaveMode::Update {
+            return Err(Error::NotFound { model: meta.name });
+        }
         let pk = values.pop().unwrap_or(Value::Null);
         values.insert(meta.pk, pk);
         insert(conn, model, values)?;
@@ -139,17 +176,7 @@ pub trait ModelExt: Model {
     /// Deletes this row (the database applies on-delete rules); returns
     /// whether a row was deleted.
     fn delete(&self, exec: &impl Executor) -> Result<bool> {
-        let meta = Self::meta();
-        let sql = meta.statements.get(Statement::Delete, exec.dialect(), || {
-            let mut sql = Sql::new(exec.dialect());
-            sql.push("DELETE FROM ");
-            sql.ident(meta.table);
-            sql.push(" WHERE ");
-            sql.ident(meta.pk_field().column);
-            sql.push(" = ");
-            exec.dialect().placeholder_into(&mut sql.text, 1);
-            sql.text
-        });
+        let sql = delete_sql(Self::meta(), exec.dialect());
         let pk = self.pk().to_value();
         Ok(exec.with_connection(|conn| conn.execute(sql, &[pk]))? > 0)
     }

@@ -162,6 +162,15 @@ struct ModelOpts {
     verbose_name: Option<String>,
     verbose_name_plural: Option<String>,
     clean: Option<syn::Path>,
+    display: Option<Display>,
+}
+
+/// How a model shows itself (`#[tack(display = "{title}")]` or `#[tack(display)]`).
+enum Display {
+    /// A template of literal text and `{field}` placeholders.
+    Template(LitStr),
+    /// The model's own `std::fmt::Display`.
+    Trait,
 }
 
 fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
@@ -171,9 +180,19 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
         verbose_name: None,
         verbose_name_plural: None,
         clean: None,
+        display: None,
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("tack")) {
         attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("display") && meta.input.is_empty()
+                || meta.input.peek(syn::Token![,])
+            {
+                if !meta.path.is_ident("display") {
+                    return Err(meta.error("this tack model option needs a value: name = \"...\""));
+                }
+                o.display = Some(Display::Trait);
+                return Ok(());
+            }
             let value = meta.value()?.parse::<LitStr>()?;
             let p = &meta.path;
             if p.is_ident("table") {
@@ -186,9 +205,11 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
                 o.verbose_name_plural = Some(value.value());
             } else if p.is_ident("clean") {
                 o.clean = Some(value.parse()?);
+            } else if p.is_ident("display") {
+                o.display = Some(Display::Template(value));
             } else {
                 return Err(meta.error(
-                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, clean",
+                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, clean, display",
                 ));
             }
             Ok(())
@@ -260,6 +281,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
     let mut id_field: Option<(usize, Ident, Type)> = None;
     let mut column_index = 0usize;
     let mut pk_name = String::from("id");
+    let mut stored = Vec::new();
     for field in &named.named {
         if field_opts(&field.attrs)?.primary_key {
             pk_name = field
@@ -367,6 +389,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             continue;
         }
 
+        stored.push(ident.clone());
         let is_pk = fname == pk_name;
         let idx = column_index;
         column_index += 1;
@@ -554,6 +577,11 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             }
         })
         .collect();
+    let display = opts
+        .display
+        .as_ref()
+        .map(|display| display_method(display, &stored))
+        .transpose()?;
     let clean = opts.clean.as_ref().map(|path| {
         quote! {
             fn clean(&self, errors: &mut __t::ValidationErrors) {
@@ -584,7 +612,9 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 decode: __decode,
                 set_related: __set_related,
                 statements: __t::StatementCache::new(),
+                ops: &__OPS,
             };
+            static __OPS: __t::__private::TypedOps<#name> = __t::__private::TypedOps::new();
 
             fn __decode(row: &__t::Row<'_>, offset: usize) -> __t::Result<::std::boxed::Box<dyn ::core::any::Any + Send>> {
                 ::core::result::Result::Ok(::std::boxed::Box::new(<#name as __t::Model>::from_row(row, offset)?))
@@ -644,6 +674,8 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 }
 
                 #clean
+
+                #display
             }
 
             impl #name {
@@ -659,6 +691,74 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
 
             #(#reverse)*
         };
+    })
+}
+
+/// The `display` method of `Model` for a model's `display` option: a
+/// template's placeholders must name stored fields.
+fn display_method(display: &Display, stored: &[Ident]) -> syn::Result<Tokens> {
+    let template = match display {
+        Display::Trait => {
+            return Ok(quote! {
+                fn display(&self) -> ::std::string::String {
+                    ::std::string::ToString::to_string(self)
+                }
+            });
+        }
+        Display::Template(template) => template,
+    };
+    let text = template.value();
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let Some(field) = stored.iter().find(|f| *f == name.trim()) else {
+                    let names: Vec<String> = stored.iter().map(ToString::to_string).collect();
+                    return Err(syn::Error::new_spanned(
+                        template,
+                        format!(
+                            "display names {{{name}}}, which is not a stored field (they are: {})",
+                            names.join(", ")
+                        ),
+                    ));
+                };
+                if !literal.is_empty() {
+                    let text = std::mem::take(&mut literal);
+                    parts.push(quote! { out.push_str(#text); });
+                }
+                parts.push(quote! {
+                    __t::__private::display_value(&mut out, &__t::ToValue::to_value(&self.#field));
+                });
+            }
+            '}' => {
+                return Err(syn::Error::new_spanned(
+                    template,
+                    "a lone `}` in display: write `}}` for a brace",
+                ));
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(quote! { out.push_str(#literal); });
+    }
+    Ok(quote! {
+        fn display(&self) -> ::std::string::String {
+            let mut out = ::std::string::String::new();
+            #(#parts)*
+            out
+        }
     })
 }
 

@@ -31,7 +31,7 @@ pub struct Author {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news")]
+#[tack(app = "news", display)]
 pub struct Tag {
     pub id: i64,
     #[tack(unique, max_length = 50)]
@@ -39,7 +39,7 @@ pub struct Tag {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news", clean = "check_article")]
+#[tack(app = "news", clean = "check_article", display = "{title} ({status})")]
 pub struct Article {
     pub id: i64,
     #[tack(max_length = 200)]
@@ -100,6 +100,23 @@ pub struct Invoice {
     pub amount: i64,
 }
 
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.name)
+    }
+}
+
+/// An article pinned by an author: the article may not be deleted while
+/// pinned (restrict), unless the pin goes in the same delete.
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news")]
+pub struct Pin {
+    pub id: i64,
+    #[tack(on_delete = "restrict")]
+    pub article: ForeignKey<Article>,
+    pub author: ForeignKey<Author>,
+}
+
 fn no_spaces(label: &str) -> Result<(), String> {
     if label.contains(' ') {
         Err("no spaces allowed".into())
@@ -144,6 +161,7 @@ pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
         Tag::meta(),
         Profile::meta(),
         Invoice::meta(),
+        Pin::meta(),
         Token::meta(),
         Everything::meta(),
     ]
