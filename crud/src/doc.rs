@@ -6,7 +6,6 @@ use tack_apidoc::{ApiDoc, Operation, Parameter, schema_ref};
 use tack_orm::{FieldKind, FieldMeta, Model, ModelMeta};
 
 use crate::crud::{Crud, Readable, Writable};
-use crate::json::required;
 use crate::permission::Action;
 
 /// The JSON Schema of one value of `field` (nullable when the field is).
@@ -137,7 +136,7 @@ impl<M: Model> Crud<M> {
         for writable in &self.config.writable {
             let schema = match writable {
                 Writable::Field(field) => {
-                    if !partial && required(field) {
+                    if !partial && field.required() {
                         needed.push(field.name);
                     }
                     field_schema(field)

@@ -6,14 +6,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::Map;
-use tack_orm::{
-    Connection, FieldKind, FieldMeta, ManyToManyMeta, Model, ModelMeta, Row, ValidationErrors,
-    Value,
-};
+use tack_orm::{Connection, FieldMeta, Instance, ManyToManyMeta, Model, ValidationErrors, Value};
 
 use crate::crud::{Config, Readable, Writable};
 use crate::error::Error;
-use crate::related;
 
 /// A value written as JSON the way `Value::to_json` shapes it.
 pub(crate) struct JsonValue<'a>(pub(crate) &'a Value);
@@ -43,14 +39,27 @@ impl Serialize for JsonValue<'_> {
     }
 }
 
-/// Related data loaded for a batch of objects.
+/// Related data loaded for a batch of objects, in the batch's row order.
 #[derive(Default)]
 pub(crate) struct Loaded {
-    nested: HashMap<&'static str, HashMap<String, serde_json::Value>>,
-    many: HashMap<&'static str, HashMap<String, Vec<Value>>>,
+    nested: HashMap<&'static str, Vec<Option<serde_json::Value>>>,
+    many: HashMap<&'static str, Vec<Vec<Value>>>,
 }
 
-/// Loads the nested objects and many-to-many ids the readable fields show.
+/// A related object as the API nests it: every field by name.
+fn nested_object(instance: &Instance) -> serde_json::Value {
+    let object = instance
+        .fields()
+        .map(|(field, value)| {
+            let json = serde_json::to_value(JsonValue(value)).unwrap_or(serde_json::Value::Null);
+            (field.name.to_owned(), json)
+        })
+        .collect();
+    serde_json::Value::Object(object)
+}
+
+/// Loads the nested objects and many-to-many ids the readable fields show
+/// (one query per relation, through the ORM's model handles).
 pub(crate) fn load<M: Model>(
     conn: &Connection,
     readable: &[Readable],
@@ -65,21 +74,15 @@ pub(crate) fn load<M: Model>(
                 let Some(relation) = field.relation else {
                     continue;
                 };
-                let mut ids: Vec<Value> = rows
-                    .iter()
-                    .map(|r| r[*i].clone())
-                    .filter(|v| !v.is_null())
-                    .collect();
-                ids.sort_by_key(related::key);
-                ids.dedup_by_key(|v| related::key(v));
-                let objects = related::objects_by_pk(conn, (relation.target)(), &ids)?;
-                loaded.nested.insert(field.name, objects);
+                let ids: Vec<Value> = rows.iter().map(|r| r[*i].clone()).collect();
+                let objects = (relation.target)().handle().get_many(conn, &ids)?;
+                let objects = objects.iter().map(|o| o.as_ref().map(nested_object));
+                loaded.nested.insert(field.name, objects.collect());
             }
             Readable::Many(m2m) => {
                 let sources: Vec<Value> = rows.iter().map(|r| r[meta.pk].clone()).collect();
-                loaded
-                    .many
-                    .insert(m2m.name, related::many_ids(conn, m2m, &sources)?);
+                let ids = meta.handle().many_ids_for(conn, m2m.name, &sources)?;
+                loaded.many.insert(m2m.name, ids);
             }
         }
     }
@@ -90,7 +93,8 @@ pub(crate) fn load<M: Model>(
 pub(crate) struct Object<'a> {
     pub(crate) readable: &'a [Readable],
     pub(crate) values: &'a [Value],
-    pub(crate) pk: usize,
+    /// The object's row in the batch `loaded` was loaded for.
+    pub(crate) row: usize,
     pub(crate) loaded: &'a Loaded,
 }
 
@@ -114,13 +118,13 @@ impl Serialize for Object<'_> {
                 Readable::Field(f, i) => {
                     map.serialize_entry(f.name, &JsonValue(&self.values[*i]))?
                 }
-                Readable::Nested(f, i) => {
-                    let id = &self.values[*i];
+                Readable::Nested(f, _) => {
                     let object = self
                         .loaded
                         .nested
                         .get(f.name)
-                        .and_then(|objects| objects.get(&related::key(id)));
+                        .and_then(|objects| objects.get(self.row))
+                        .and_then(Option::as_ref);
                     match object {
                         Some(object) => map.serialize_entry(f.name, object)?,
                         None => map.serialize_entry(f.name, &JsonValue(&Value::Null))?,
@@ -131,7 +135,7 @@ impl Serialize for Object<'_> {
                         .loaded
                         .many
                         .get(m2m.name)
-                        .and_then(|all| all.get(&related::key(&self.values[self.pk])))
+                        .and_then(|all| all.get(self.row))
                         .map(Vec::as_slice)
                         .unwrap_or_default();
                     map.serialize_entry(m2m.name, &Ids(ids))?;
@@ -146,13 +150,12 @@ impl Serialize for Object<'_> {
 pub(crate) fn objects<'a>(
     readable: &'a [Readable],
     rows: &'a [Vec<Value>],
-    pk: usize,
     loaded: &'a Loaded,
 ) -> impl Iterator<Item = Object<'a>> {
-    rows.iter().map(move |values| Object {
+    rows.iter().enumerate().map(move |(row, values)| Object {
         readable,
         values,
-        pk,
+        row,
         loaded,
     })
 }
@@ -175,11 +178,6 @@ pub(crate) struct Changes {
     pub(crate) foreign_keys: Vec<(&'static FieldMeta, Value)>,
     /// Many-to-many sets from the body.
     pub(crate) many: Vec<(&'static ManyToManyMeta, Vec<Value>)>,
-}
-
-/// Whether a field must be in a create or replace body.
-pub(crate) fn required(field: &FieldMeta) -> bool {
-    !field.null && field.default.is_none() && !field.blank && !field.auto
 }
 
 /// Refuses names that are neither readable nor writable; readable-only
@@ -223,7 +221,7 @@ pub(crate) fn apply<M: Model>(
                     continue;
                 }
                 let Some(json) = body.get(field.name) else {
-                    if mode != Mode::Patch && required(field) {
+                    if mode != Mode::Patch && field.required() {
                         errors.add(field.name, "this field is required");
                     }
                     continue;
@@ -287,44 +285,5 @@ fn orm_message(error: &tack_orm::Error) -> String {
     match error {
         tack_orm::Error::InvalidValue { message, .. } => message.clone(),
         other => other.to_string(),
-    }
-}
-
-/// A fresh object: defaults where the model declares them, `NULL` for
-/// nullable fields, and a zero value of the field's kind otherwise (the
-/// first choice for choice fields).
-pub(crate) fn blank<M: Model>() -> tack_orm::Result<M> {
-    let meta: &'static ModelMeta = M::meta();
-    let values: Vec<Value> = meta.fields.iter().map(zero).collect();
-    M::from_row(&Row::from_values(&values), 0)
-}
-
-fn zero(field: &FieldMeta) -> Value {
-    if let Some(default) = field.default {
-        return default();
-    }
-    if field.null {
-        return Value::Null;
-    }
-    if let Some((first, _)) = field.choices.first() {
-        return Value::Text((*first).to_owned());
-    }
-    let text = |t: &str| {
-        Value::Text(t.to_owned())
-            .coerce(field.kind)
-            .unwrap_or(Value::Null)
-    };
-    match field.kind {
-        FieldKind::Bool => Value::Bool(false),
-        FieldKind::I32 => Value::I32(0),
-        FieldKind::I64 => Value::I64(0),
-        FieldKind::F64 => Value::F64(0.0),
-        FieldKind::Text => Value::Text(String::new()),
-        FieldKind::Bytes => Value::Bytes(Vec::new()),
-        FieldKind::Date => text("1970-01-01"),
-        FieldKind::DateTime => text("1970-01-01T00:00:00Z"),
-        FieldKind::Uuid => text("00000000-0000-0000-0000-000000000000"),
-        FieldKind::Json => Value::Json(serde_json::Value::Null),
-        _ => Value::Null,
     }
 }

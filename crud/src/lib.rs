@@ -6,7 +6,6 @@ mod error;
 mod json;
 mod permission;
 mod query;
-mod related;
 mod service;
 
 pub use crud::{AfterHook, BeforeHook, Crud, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE};

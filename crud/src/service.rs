@@ -406,7 +406,7 @@ fn list<M: Model>(config: &Config<M>, parts: &Parts, conn: &Connection) -> Resul
         count,
         next: (page < pages).then(|| query::page_link(&base, &pairs, page + 1)),
         previous: (page > 1).then(|| query::page_link(&base, &pairs, page - 1)),
-        results: json::objects(&config.readable, &rows, M::meta().pk, &loaded).collect(),
+        results: json::objects(&config.readable, &rows, &loaded).collect(),
     };
     Ok(Answer {
         status: StatusCode::OK,
@@ -418,7 +418,7 @@ fn list<M: Model>(config: &Config<M>, parts: &Parts, conn: &Connection) -> Resul
 fn render<M: Model>(config: &Config<M>, conn: &Connection, model: &M) -> Result<Vec<u8>, Error> {
     let rows = vec![model.to_values()];
     let loaded = json::load::<M>(conn, &config.readable, &rows)?;
-    let object = json::objects(&config.readable, &rows, M::meta().pk, &loaded)
+    let object = json::objects(&config.readable, &rows, &loaded)
         .next()
         .ok_or_else(|| tack_orm::Error::Query("no object to render".into()))?;
     to_json(&object)
@@ -451,14 +451,14 @@ fn check_references<M: Model>(
     for (field, id) in &changes.foreign_keys {
         if let Some(relation) = field.relation {
             let target = (relation.target)();
-            for missing in crate::related::missing_pks(conn, target, std::slice::from_ref(id))? {
+            for missing in target.handle().missing(conn, std::slice::from_ref(id))? {
                 errors.add(field.name, format!("no {} with id {missing}", target.name));
             }
         }
     }
     for (m2m, ids) in &changes.many {
         let target = (m2m.target)();
-        for missing in crate::related::missing_pks(conn, target, ids)? {
+        for missing in target.handle().missing(conn, ids)? {
             errors.add(m2m.name, format!("no {} with id {missing}", target.name));
         }
     }
@@ -573,7 +573,10 @@ fn save<M: Model>(
     model.refresh(tx)?;
     let pk = model.pk().to_value();
     for (m2m, ids) in &changes.many {
-        crate::related::set_many(tx, m2m, &pk, ids).map_err(write_error::<M>)?;
+        M::meta()
+            .handle()
+            .set_many_ids(tx, m2m.name, &pk, ids)
+            .map_err(write_error::<M>)?;
     }
     Ok(())
 }
@@ -585,7 +588,7 @@ fn create<M: Model>(
     body: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Answer, Error> {
     json::check_keys(config, &body)?;
-    let mut model = json::blank::<M>()?;
+    let mut model = M::meta().handle().blank().to_model::<M>()?;
     let changes = json::apply(config, &mut model, &body, Mode::Create)?;
     let (model, rendered) = conn.atomic(|tx| {
         save(config, parts, tx, &mut model, &changes, true)?;

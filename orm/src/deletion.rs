@@ -157,14 +157,7 @@ fn count_links(
         sql.ident(relation.join_table);
         sql.push(" WHERE ");
         sql.ident(column);
-        sql.push(" IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(id.clone());
-        }
-        sql.push(")");
+        sql.in_list(chunk.iter().cloned());
         exec.with_connection(|conn| {
             conn.query(&sql.text, &sql.params, |row| {
                 if let Ok(Value::I64(n)) = row.value(0)?.coerce(FieldKind::I64) {

@@ -157,6 +157,18 @@ impl Sql {
                 .placeholder_into(&mut self.text, self.params.len());
         }
     }
+
+    /// ` IN (` and one bound parameter per value, then `)`.
+    pub(crate) fn in_list(&mut self, values: impl IntoIterator<Item = Value>) {
+        self.push(" IN (");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.param(value);
+        }
+        self.push(")");
+    }
 }
 
 struct Join {

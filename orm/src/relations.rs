@@ -435,14 +435,8 @@ impl ManyToManyMeta {
             sql.ident(self.join_table);
             sql.push(" WHERE ");
             sql.ident(self.source_column);
-            sql.push(" IN (");
-            for (i, v) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.param(v.clone());
-            }
-            sql.push(") ORDER BY ");
+            sql.in_list(chunk.iter().cloned());
+            sql.push(" ORDER BY ");
             sql.ident(self.target_column);
             conn.query(&sql.text, &sql.params, |row| {
                 let coerce =
@@ -486,18 +480,12 @@ fn fetch_many(
         sql.ident(target.pk_field().column);
         sql.push(" WHERE j.");
         sql.ident(m2m.source_column);
-        sql.push(" IN (");
-        for (i, v) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(
-                v.clone()
-                    .coerce(source.pk_field().kind)
-                    .unwrap_or_else(|_| v.clone()),
-            );
-        }
-        sql.push(") ORDER BY t.");
+        sql.in_list(chunk.iter().map(|v| {
+            v.clone()
+                .coerce(source.pk_field().kind)
+                .unwrap_or_else(|_| v.clone())
+        }));
+        sql.push(" ORDER BY t.");
         sql.ident(target.pk_field().column);
         let width = target.fields.len();
         exec.with_connection(|conn| {
@@ -572,14 +560,7 @@ pub(crate) fn prefetch<M: Model>(
             sql.ident(target.table);
             sql.push(" AS t WHERE t.");
             sql.ident(target.pk_field().column);
-            sql.push(" IN (");
-            for (i, v) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.param(v.clone());
-            }
-            sql.push(")");
+            sql.in_list(chunk.iter().cloned());
             conn.query(&sql.text, &sql.params, |row| {
                 let values = (0..target.fields.len())
                     .map(|i| row.value(i))
@@ -631,14 +612,8 @@ fn prefetch_reverse<M: Model>(
         sql.ident(source.table);
         sql.push(" AS t WHERE t.");
         sql.ident(field.column);
-        sql.push(" IN (");
-        for (i, v) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(v.clone());
-        }
-        sql.push(") ORDER BY t.");
+        sql.in_list(chunk.iter().cloned());
+        sql.push(" ORDER BY t.");
         sql.ident(source.pk_field().column);
         conn.query(&sql.text, &sql.params, |row| {
             let values = (0..source.fields.len())
