@@ -195,7 +195,7 @@ impl<M: Model> Crud<M> {
         let writable = meta
             .fields
             .iter()
-            .filter(|f| !(f.primary_key && f.auto))
+            .filter(|f| f.editable)
             .map(Writable::Field)
             .chain(meta.many_to_many.iter().map(Writable::Many))
             .collect();
@@ -260,13 +260,21 @@ impl<M: Model> Crud<M> {
     /// that are not fields are refused with 400).
     ///
     /// # Panics
-    /// If a name is not a field of `M`.
+    /// If a name is not a field of `M`, or names a field that is not
+    /// editable (`editable = false`, `auto_now`, `auto_now_add`).
     pub fn writable(mut self, names: &[&str]) -> Self {
         let meta = M::meta();
         let writable = names
             .iter()
             .map(|name| {
                 if let Some(field) = meta.fields.iter().find(|f| f.name == *name) {
+                    if !field.editable && !field.primary_key {
+                        panic!(
+                            "{}.{name} is not editable (editable = false, auto_now or auto_now_add): \
+                             it cannot be a writable field",
+                            meta.name
+                        );
+                    }
                     Writable::Field(field)
                 } else if let Some(m2m) = meta.many_to_many(name) {
                     Writable::Many(m2m)

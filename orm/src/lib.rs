@@ -33,7 +33,7 @@ pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
 pub use handle::{Instance, ListQuery, ModelHandle};
 pub use model::{
-    Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
+    AutoNow, Choices, FieldMeta, ManyToManyMeta, Model, ModelMeta, OnDelete, Related, Relation,
     RelationKind, ReverseMeta, StatementCache, Validator,
 };
 pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};

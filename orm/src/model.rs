@@ -47,6 +47,16 @@ pub enum RelationKind {
     OneToOne,
 }
 
+/// When the ORM sets a date or date-time field to now, itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AutoNow {
+    /// When the row is inserted (Django's `auto_now_add`).
+    Create,
+    /// On every save (Django's `auto_now`).
+    Save,
+}
+
 /// A custom field validator: the message when the value is refused.
 pub type Validator = fn(&Value) -> Result<(), String>;
 
@@ -127,6 +137,12 @@ pub struct FieldMeta {
     pub relation: Option<Relation>,
     /// A custom validator for the field's value.
     pub validator: Option<Validator>,
+    /// Set to now by the ORM on insert or on every save
+    /// (`#[tack(auto_now_add)]`, `#[tack(auto_now)]`).
+    pub auto_now: Option<AutoNow>,
+    /// Whether forms and API bodies may write the field (`false` for
+    /// `editable = false`, `auto_now` fields and database-assigned keys).
+    pub editable: bool,
 }
 
 impl FieldMeta {
@@ -150,13 +166,16 @@ impl FieldMeta {
             help_text: "",
             relation: None,
             validator: None,
+            auto_now: None,
+            editable: true,
         }
     }
 
-    /// Whether a form or API body must give this field: it is not nullable,
-    /// has no default, may not be blank and is not assigned by the database.
+    /// Whether a form or API body must give this field: it is editable, not
+    /// nullable, has no default, may not be blank and is not assigned by the
+    /// database.
     pub fn required(&self) -> bool {
-        !self.null && self.default.is_none() && !self.blank && !self.auto
+        self.editable && !self.null && self.default.is_none() && !self.blank && !self.auto
     }
 
     /// The value a fresh object starts with: the declared default, `NULL`
@@ -286,6 +305,9 @@ pub struct ModelMeta {
     /// The typed operations behind [`ModelMeta::handle`] (the derive fills it).
     #[doc(hidden)]
     pub ops: &'static dyn crate::handle::ModelOps,
+    /// The default order of query sets (`"-published_at,title"`; empty for
+    /// none), as `#[tack(ordering = "...")]` sets it.
+    pub ordering: &'static str,
 }
 
 /// The kept SELECTs of one model, by query shape.
@@ -408,6 +430,16 @@ impl ModelMeta {
     /// Every field's [`FieldMeta::blank_value`], in field order.
     pub fn blank_values(&self) -> Vec<Value> {
         self.fields.iter().map(FieldMeta::blank_value).collect()
+    }
+
+    /// The default order of query sets, parsed from [`ModelMeta::ordering`].
+    pub fn default_order(&self) -> Vec<crate::expr::Order> {
+        self.ordering
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .map(crate::expr::Order::parse)
+            .collect()
     }
 
     /// The primary key field.

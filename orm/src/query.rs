@@ -1104,7 +1104,11 @@ impl<M: Model> QuerySet<M> {
             }
         }
         let mut order_sql = Sql::new(dialect);
-        let mut order = self.order.clone();
+        let mut order = if self.order.is_empty() {
+            meta.default_order()
+        } else {
+            self.order.clone()
+        };
         let reverse = run.ordering == Ordering::Reversed;
         if order.is_empty() && run.ordering != Ordering::AsSet {
             order.push(Order::asc(meta.pk_field().name));

@@ -4,9 +4,12 @@ use crate::connection::{Connection, Executor};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::expr::Q;
-use crate::model::{Model, ModelMeta, is_unset};
+use chrono::SubsecRound;
+
+use crate::model::{AutoNow, Model, ModelMeta, is_unset};
 use crate::model::{Statement, validate_values};
 use crate::query::{QuerySet, Sql};
+use crate::value::FieldKind;
 use crate::value::{ToValue, Value};
 
 fn insert_sql(meta: &'static ModelMeta, dialect: Dialect, with_pk: bool) -> &'static str {
@@ -92,8 +95,35 @@ pub(crate) fn by_pk_sql(meta: &'static ModelMeta, dialect: Dialect) -> &'static 
     })
 }
 
+/// Sets the `auto_now` fields, and when `inserting` the `auto_now_add`
+/// ones, to now (to the microsecond both databases keep), on the model and
+/// in its `values`.
+fn stamp<M: Model>(model: &mut M, values: &mut [Value], inserting: bool) -> Result<()> {
+    let meta = M::meta();
+    let mut now = None;
+    for (field, value) in meta.fields.iter().zip(values.iter_mut()) {
+        let due = match field.auto_now {
+            Some(AutoNow::Save) => true,
+            Some(AutoNow::Create) => inserting,
+            _ => false,
+        };
+        if !due {
+            continue;
+        }
+        let now = *now.get_or_insert_with(|| chrono::Utc::now().trunc_subsecs(6));
+        let stamped = match field.kind {
+            FieldKind::Date => Value::Date(now.date_naive()),
+            _ => Value::DateTime(now),
+        };
+        model.set_value(field.name, stamped.clone())?;
+        *value = stamped;
+    }
+    Ok(())
+}
+
 fn insert<M: Model>(conn: &Connection, model: &mut M, mut values: Vec<Value>) -> Result<()> {
     let meta = M::meta();
+    stamp(model, &mut values, true)?;
     let auto = meta.pk_field().auto && is_unset(&values[meta.pk]);
     let sql = insert_sql(meta, conn.dialect(), !auto);
     if auto {
@@ -150,6 +180,7 @@ pub(crate) fn save_as<M: Model>(conn: &Connection, model: &mut M, mode: SaveMode
     if unset {
         return Err(Error::NotFound { model: meta.name });
     }
+    stamp(model, &mut values, false)?;
     let pk = values.remove(meta.pk);
     values.push(pk);
     let changed = conn.execute(update_sql(meta, conn.dialect()), &values)?;

@@ -14,7 +14,7 @@ pub enum Status {
 
 /// Someone who writes articles.
 #[derive(Model, Clone, Debug)]
-#[tack(app = "newsroom")]
+#[tack(app = "newsroom", display = "{display_name}")]
 pub struct Author {
     /// Primary key.
     pub id: i64,
@@ -31,7 +31,7 @@ pub struct Author {
 
 /// A label on articles.
 #[derive(Model, Clone, Debug)]
-#[tack(app = "newsroom")]
+#[tack(app = "newsroom", display = "{name}")]
 pub struct Tag {
     /// Primary key.
     pub id: i64,
@@ -42,7 +42,7 @@ pub struct Tag {
 
 /// A story.
 #[derive(Model, Clone, Debug)]
-#[tack(app = "newsroom", clean = "check_article")]
+#[tack(app = "newsroom", clean = "check_article", display = "{title}")]
 pub struct Article {
     /// Primary key.
     pub id: i64,
@@ -82,7 +82,7 @@ fn check_article(article: &Article, errors: &mut tack_orm::ValidationErrors) {
 
 /// A reader's comment on an article.
 #[derive(Model, Clone, Debug)]
-#[tack(app = "newsroom")]
+#[tack(app = "newsroom", display = "{author_name} on {article}")]
 pub struct Comment {
     /// Primary key.
     pub id: i64,

@@ -101,6 +101,8 @@ struct FieldOpts {
     validate: Option<syn::Path>,
     join_table: Option<String>,
     related_field: Option<String>,
+    auto_now: Option<(&'static str, Span)>,
+    editable: Option<bool>,
 }
 
 fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
@@ -143,11 +145,17 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
             } else if p.is_ident("validate") {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 o.validate = Some(lit.parse()?);
+            } else if p.is_ident("auto_now") {
+                o.auto_now = Some(("Save", p.span()));
+            } else if p.is_ident("auto_now_add") {
+                o.auto_now = Some(("Create", p.span()));
+            } else if p.is_ident("editable") {
+                o.editable = Some(meta.value()?.parse::<syn::LitBool>()?.value);
             } else {
                 return Err(meta.error(
                     "unknown tack field option; expected one of: primary_key, max_length, unique, index, \
                      default, choices, verbose_name, help_text, db_column, blank, on_delete, related_name, \
-                     validate, join_table, related_field",
+                     validate, join_table, related_field, auto_now, auto_now_add, editable",
                 ));
             }
             Ok(())
@@ -163,6 +171,7 @@ struct ModelOpts {
     verbose_name_plural: Option<String>,
     clean: Option<syn::Path>,
     display: Option<Display>,
+    ordering: Option<LitStr>,
 }
 
 /// How a model shows itself (`#[tack(display = "{title}")]` or `#[tack(display)]`).
@@ -181,6 +190,7 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
         verbose_name_plural: None,
         clean: None,
         display: None,
+        ordering: None,
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("tack")) {
         attr.parse_nested_meta(|meta| {
@@ -207,9 +217,11 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
                 o.clean = Some(value.parse()?);
             } else if p.is_ident("display") {
                 o.display = Some(Display::Template(value));
+            } else if p.is_ident("ordering") {
+                o.ordering = Some(value);
             } else {
                 return Err(meta.error(
-                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, clean, display",
+                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, clean, display, ordering",
                 ));
             }
             Ok(())
@@ -518,6 +530,20 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
         let index = o.index;
         let blank = o.blank || nullable;
         let auto = is_pk && matches!(last_ident(ty).as_deref(), Some("i64" | "i32"));
+        let auto_now = match o.auto_now {
+            Some((when, span)) => {
+                if !matches!(last_ident(inner).as_deref(), Some("DateTime" | "NaiveDate")) {
+                    return Err(syn::Error::new(
+                        span,
+                        "auto_now and auto_now_add apply to DateTime<Utc> and NaiveDate fields",
+                    ));
+                }
+                let when = format_ident!("{}", when);
+                quote!(::core::option::Option::Some(__t::AutoNow::#when))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let editable = o.editable.unwrap_or(o.auto_now.is_none()) && !auto;
         field_metas.push(quote! {
             __t::FieldMeta {
                 name: #fname,
@@ -536,6 +562,8 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 help_text: #help,
                 relation: #relation,
                 validator: #validator,
+                auto_now: #auto_now,
+                editable: #editable,
             }
         });
         from_row
@@ -577,6 +605,22 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             }
         })
         .collect();
+    let ordering = match &opts.ordering {
+        Some(lit) => {
+            for key in lit.value().split(',') {
+                let name = key.trim().trim_start_matches('-');
+                let first = name.split("__").next().unwrap_or_default();
+                if !stored.iter().any(|f| f == first) {
+                    return Err(syn::Error::new_spanned(
+                        lit,
+                        format!("ordering names {name:?}, which is not a stored field"),
+                    ));
+                }
+            }
+            lit.value()
+        }
+        None => String::new(),
+    };
     let display = opts
         .display
         .as_ref()
@@ -613,6 +657,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 set_related: __set_related,
                 statements: __t::StatementCache::new(),
                 ops: &__OPS,
+                ordering: #ordering,
             };
             static __OPS: __t::__private::TypedOps<#name> = __t::__private::TypedOps::new();
 

@@ -117,6 +117,25 @@ pub struct Pin {
     pub author: ForeignKey<Author>,
 }
 
+/// Model options: a default order, timestamps the ORM sets, a field no
+/// form may write.
+#[derive(Model, Clone, Debug, PartialEq)]
+#[tack(app = "news", ordering = "-pinned,title")]
+pub struct Note {
+    pub id: i64,
+    #[tack(max_length = 100)]
+    pub title: String,
+    pub pinned: bool,
+    #[tack(auto_now_add)]
+    pub created_at: DateTime<Utc>,
+    #[tack(auto_now)]
+    pub updated_at: DateTime<Utc>,
+    #[tack(auto_now_add)]
+    pub day: NaiveDate,
+    #[tack(editable = false, default = 0)]
+    pub revision: i64,
+}
+
 fn no_spaces(label: &str) -> Result<(), String> {
     if label.contains(' ') {
         Err("no spaces allowed".into())
@@ -162,6 +181,7 @@ pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
         Profile::meta(),
         Invoice::meta(),
         Pin::meta(),
+        Note::meta(),
         Token::meta(),
         Everything::meta(),
     ]
