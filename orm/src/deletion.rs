@@ -41,7 +41,8 @@ pub struct LinkCount {
 pub struct DeletePlan {
     /// Rows deleted: the ones asked for, then those that cascade, per model.
     pub deleted: Vec<Collected>,
-    /// Rows whose foreign key is set to `NULL` (`set_null`).
+    /// Rows whose foreign key is set to `NULL` (`set_null`) or to its
+    /// default (`set_default`).
     pub updated: Vec<Collected>,
     /// Rows that forbid the delete: `protect` always, `restrict` unless the
     /// row is deleted too. While any remain, the database refuses.
@@ -213,7 +214,7 @@ pub(crate) fn plan(
                     queue.push_back((referrer.model, new.iter().map(|i| i.pk().clone()).collect()));
                     add(&mut plan.deleted, referrer.model, None, new);
                 }
-                OnDelete::SetNull => add(
+                OnDelete::SetNull | OnDelete::SetDefault => add(
                     &mut plan.updated,
                     referrer.model,
                     Some(referrer.field),
@@ -226,6 +227,8 @@ pub(crate) fn plan(
                     rows,
                 ),
                 OnDelete::Restrict => restricted.push((referrer.model, referrer.field, rows)),
+                // The database's own check decides; the ORM lists nothing.
+                OnDelete::DoNothing => {}
             }
         }
     }

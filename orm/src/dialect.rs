@@ -1,7 +1,7 @@
 //! What SQL each database speaks: quoting, placeholders, column types and
 //! literals. Running the SQL is the connection's job.
 
-use crate::model::{FieldMeta, OnDelete, RelationKind};
+use crate::model::{FieldMeta, RelationKind};
 use crate::value::{DATETIME_FORMAT, FieldKind, Value};
 
 /// The SQL dialect of one database.
@@ -122,12 +122,7 @@ impl Dialect {
             out.push_str(" (");
             self.quote_into(&mut out, column);
             out.push_str(") ON DELETE ");
-            out.push_str(match relation.on_delete {
-                OnDelete::Cascade => "CASCADE",
-                OnDelete::SetNull => "SET NULL",
-                OnDelete::Protect => "RESTRICT",
-                OnDelete::Restrict => "NO ACTION",
-            });
+            out.push_str(relation.on_delete.sql());
         }
         out
     }

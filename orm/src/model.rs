@@ -23,9 +23,24 @@ pub enum OnDelete {
     Protect,
     /// Refuse the delete unless the referring rows go in the same statement.
     Restrict,
+    /// Set the referring column to its default (the field needs a `default`).
+    SetDefault,
+    /// Nothing from the ORM: the database's own check refuses the delete
+    /// while referring rows remain, and the delete collector lists nothing.
+    DoNothing,
 }
 
 impl OnDelete {
+    /// Every rule, for parsing names.
+    pub const ALL: [OnDelete; 6] = [
+        OnDelete::Cascade,
+        OnDelete::SetNull,
+        OnDelete::Protect,
+        OnDelete::Restrict,
+        OnDelete::SetDefault,
+        OnDelete::DoNothing,
+    ];
+
     /// The lowercase name used in attributes and schema files.
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +48,24 @@ impl OnDelete {
             OnDelete::SetNull => "set_null",
             OnDelete::Protect => "protect",
             OnDelete::Restrict => "restrict",
+            OnDelete::SetDefault => "set_default",
+            OnDelete::DoNothing => "do_nothing",
+        }
+    }
+
+    /// The rule named `name` (as [`OnDelete::name`] gives it).
+    pub fn from_name(name: &str) -> Option<OnDelete> {
+        OnDelete::ALL.into_iter().find(|rule| rule.name() == name)
+    }
+
+    /// The `ON DELETE` action in SQL, the same on both databases.
+    pub fn sql(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+            OnDelete::Protect => "RESTRICT",
+            OnDelete::Restrict | OnDelete::DoNothing => "NO ACTION",
+            OnDelete::SetDefault => "SET DEFAULT",
         }
     }
 }

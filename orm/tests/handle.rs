@@ -17,6 +17,7 @@ conformance!(
     display_strings,
     delete_plan_lists_cascade_set_null_and_protect,
     delete_plan_restrict_allows_rows_deleted_together,
+    set_default_and_do_nothing,
 );
 
 fn blank_instances_and_required_fields(_db: &Database) {
@@ -377,4 +378,57 @@ fn delete_plan_restrict_allows_rows_deleted_together(db: &Database) {
     assert!(plan.counts().contains(&("pins", 1)));
     assert!(author.delete(db, &Value::I64(ada.id)).unwrap());
     assert_eq!(Pin::objects().count(db).unwrap(), 0);
+}
+
+fn set_default_and_do_nothing(db: &Database) {
+    let nobody = author(db, "Nobody");
+    assert_eq!(nobody.id, 1, "the default author is the first row");
+    let ada = author(db, "Ada");
+    let task = Task::objects()
+        .create(
+            db,
+            Task {
+                id: 0,
+                author: ForeignKey::from(&ada),
+            },
+        )
+        .unwrap();
+    let handle = Author::meta().handle();
+    let plan = handle
+        .delete_plan(db, &[Value::I64(ada.id)], &all_models())
+        .unwrap();
+    assert_eq!(plan.updated[0].model.name, "Task");
+    assert!(plan.is_allowed());
+    assert!(ada.delete(db).unwrap());
+    assert_eq!(
+        Task::find(db, task.id).unwrap().author.id(),
+        nobody.id,
+        "set to the default"
+    );
+
+    let bob = author(db, "Bob");
+    Watch::objects()
+        .create(
+            db,
+            Watch {
+                id: 0,
+                author: ForeignKey::from(&bob),
+            },
+        )
+        .unwrap();
+    let plan = handle
+        .delete_plan(db, &[Value::I64(bob.id)], &all_models())
+        .unwrap();
+    assert_eq!(
+        plan.counts(),
+        [("authors", 1)],
+        "do_nothing: the ORM lists nothing"
+    );
+    assert!(plan.updated.is_empty() && plan.protected.is_empty());
+    let error = bob.delete(db).unwrap_err();
+    assert!(
+        matches!(error, Error::Integrity { .. }),
+        "the database refuses: {error}"
+    );
+    assert!(Author::find(db, bob.id).is_ok());
 }

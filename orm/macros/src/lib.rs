@@ -441,10 +441,20 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                     }
                     Some(("protect", _)) => quote!(Protect),
                     Some(("restrict", _)) => quote!(Restrict),
+                    Some(("do_nothing", _)) => quote!(DoNothing),
+                    Some(("set_default", span)) => {
+                        if o.default.is_none() {
+                            return Err(syn::Error::new(
+                                span,
+                                "on_delete = \"set_default\" needs a default: #[tack(default = ForeignKey::new(1))]",
+                            ));
+                        }
+                        quote!(SetDefault)
+                    }
                     Some((_, span)) => {
                         return Err(syn::Error::new(
                             span,
-                            "on_delete is one of: cascade, set_null, protect, restrict",
+                            "on_delete is one of: cascade, set_null, protect, restrict, set_default, do_nothing",
                         ));
                     }
                 };

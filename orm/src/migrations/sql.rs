@@ -33,17 +33,19 @@ fn literal(d: Dialect, ty: &ColumnType) -> Result<Option<String>> {
 }
 
 fn on_delete(name: &str) -> Result<&'static str> {
-    Ok(match name {
-        "cascade" => "CASCADE",
-        "set_null" => "SET NULL",
-        "protect" => "RESTRICT",
-        "restrict" => "NO ACTION",
-        other => {
-            return Err(Error::query(format!(
-                "unknown on_delete {other:?} (expected cascade, set_null, protect or restrict)"
-            )));
+    match crate::model::OnDelete::from_name(name) {
+        Some(rule) => Ok(rule.sql()),
+        None => {
+            let names: Vec<&str> = crate::model::OnDelete::ALL
+                .iter()
+                .map(|r| r.name())
+                .collect();
+            Err(Error::query(format!(
+                "unknown on_delete {name:?} (expected one of: {})",
+                names.join(", ")
+            )))
         }
-    })
+    }
 }
 
 fn references(d: Dialect, table: &str, column: &str, r: &Reference) -> Result<String> {

@@ -117,6 +117,24 @@ pub struct Pin {
     pub author: ForeignKey<Author>,
 }
 
+/// A task goes back to the author with id 1 when its author is deleted.
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news")]
+pub struct Task {
+    pub id: i64,
+    #[tack(on_delete = "set_default", default = ForeignKey::new(1))]
+    pub author: ForeignKey<Author>,
+}
+
+/// The ORM does nothing for a watch; the database refuses the delete.
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news")]
+pub struct Watch {
+    pub id: i64,
+    #[tack(on_delete = "do_nothing")]
+    pub author: ForeignKey<Author>,
+}
+
 /// Model options: a default order, timestamps the ORM sets, a field no
 /// form may write.
 #[derive(Model, Clone, Debug, PartialEq)]
@@ -181,6 +199,8 @@ pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
         Profile::meta(),
         Invoice::meta(),
         Pin::meta(),
+        Task::meta(),
+        Watch::meta(),
         Note::meta(),
         Token::meta(),
         Everything::meta(),
