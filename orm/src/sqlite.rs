@@ -15,12 +15,28 @@ pub(crate) fn open(path: &str) -> Result<rusqlite::Connection> {
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(|e| map_error(e, "busy_timeout"))?;
     conn.set_prepared_statement_cache_capacity(256);
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-         PRAGMA case_sensitive_like = ON;",
+    let pragmas = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                   PRAGMA synchronous = NORMAL; PRAGMA case_sensitive_like = ON;";
+    // Two connections that switch a fresh file to WAL at the same moment:
+    // SQLite answers one of them "locked" at once, without waiting out the
+    // busy timeout (it would deadlock otherwise). Try again within it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match conn.execute_batch(pragmas) {
+            Ok(()) => return Ok(conn),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(map_error(e, "PRAGMA")),
+        }
+    }
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
-    .map_err(|e| map_error(e, "PRAGMA"))?;
-    Ok(conn)
 }
 
 impl rusqlite::ToSql for Value {
