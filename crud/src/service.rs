@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Limited};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use tack_http::{Body, BoxError, IntoResponse, Response};
-use tack_orm::{Connection, Model, ModelExt, QuerySet, ToValue, ValidationErrors, Value};
+use tack_orm::{Connection, Instance, Model, ModelExt, QuerySet, ToValue, ValidationErrors, Value};
 
 use crate::crud::{Config, Crud};
 use crate::error::Error;
@@ -468,33 +468,9 @@ fn check_references<M: Model>(
             errors,
         });
     }
-    let pk = model.pk().to_value();
-    let mut conflicts = ValidationErrors::new();
-    for field in meta.fields {
-        let checks = field.unique || (field.primary_key && creating && !field.auto);
-        if !checks {
-            continue;
-        }
-        let Some(value) = model.get_value(field.name) else {
-            continue;
-        };
-        if value.is_null() {
-            continue;
-        }
-        let mut qs = M::objects().filter_by_name(field.name, value.clone())?;
-        if !creating {
-            qs = qs.exclude_by_name(meta.pk_field().name, pk.clone())?;
-        }
-        if qs.exists(conn)? {
-            conflicts.add(
-                field.name,
-                format!(
-                    "a {} with this {} already exists",
-                    meta.verbose_name, field.verbose_name
-                ),
-            );
-        }
-    }
+    let conflicts = meta
+        .handle()
+        .unique_conflicts(conn, &Instance::of(model), creating)?;
     if conflicts.is_empty() {
         Ok(())
     } else {
@@ -520,19 +496,11 @@ fn write_error<M: Model>(error: tack_orm::Error) -> Error {
         tack_orm::Error::Validation { model, errors } => Error::Invalid { model, errors },
         tack_orm::Error::UniqueViolation { constraint, .. } => {
             let meta = M::meta();
-            let field = meta.fields.iter().find(|f| {
-                constraint.ends_with(&format!(".{}", f.column))
-                    || constraint.contains(&format!("_{}_", f.column))
-            });
+            let fields = meta.unique_violation_fields(&constraint);
             let mut errors = ValidationErrors::new();
-            if let Some(field) = field {
-                errors.add(
-                    field.name,
-                    format!(
-                        "a {} with this {} already exists",
-                        meta.verbose_name, field.verbose_name
-                    ),
-                );
+            let message = meta.unique_message(&fields);
+            for field in &fields {
+                errors.add(field.name, message.clone());
             }
             Error::Conflict {
                 message: format!("unique constraint {constraint} refused the write"),

@@ -63,6 +63,8 @@ async fn invalid_bodies_write_nothing(db: tack_orm::Database) {
         // The model's clean(): published needs a date.
         (with("status", json!("published")), 422, "published_at"),
         (with("slug", json!("cooking")), 409, "slug"),
+        // Unique together with the author: Ada already wrote this title.
+        (with("title", json!("Intro to Rust")), 409, "title"),
         (with("colour", json!("red")), 400, "colour"),
     ];
     for (body, status, field) in cases {

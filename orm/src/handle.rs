@@ -372,6 +372,62 @@ impl ModelHandle {
         Err(errors)
     }
 
+    /// The unique rules `instance` would break, as messages on the fields
+    /// concerned: unique fields, unique-together constraints, and the
+    /// primary key when `creating` a row whose key is not assigned by the
+    /// database. One `EXISTS`-style count per rule; rules with a condition
+    /// are left to the database (its refusal names them the same way).
+    pub fn unique_conflicts(
+        &self,
+        exec: &impl Executor,
+        instance: &Instance,
+        creating: bool,
+    ) -> Result<ValidationErrors> {
+        self.check(instance)?;
+        let meta = self.meta;
+        let mut errors = ValidationErrors::new();
+        let conditional = |name: &str| {
+            meta.constraints.iter().any(|c| {
+                c.name == name
+                    && matches!(
+                        c.kind,
+                        crate::model::ConstraintKind::Unique {
+                            condition: Some(_),
+                            ..
+                        }
+                    )
+            })
+        };
+        for (name, fields) in meta.unique_sets() {
+            if conditional(&name) || (fields.len() == 1 && fields[0].primary_key && !creating) {
+                continue;
+            }
+            let mut filter = Q::default();
+            let mut complete = true;
+            for field in &fields {
+                match instance.get(field.name) {
+                    Some(value) if !value.is_null() => {
+                        filter = filter & Q::lookup(field.name, Lookup::Exact, value.clone());
+                    }
+                    _ => complete = false,
+                }
+            }
+            if !complete {
+                continue; // NULL never collides
+            }
+            if !creating {
+                filter = filter & !self.pk_is(instance.pk().clone());
+            }
+            if self.count(exec, &filter)? > 0 {
+                let message = meta.unique_message(&fields);
+                for field in &fields {
+                    errors.add(field.name, message.clone());
+                }
+            }
+        }
+        Ok(errors)
+    }
+
     /// Validates and inserts `instance` as a new row (never overwriting
     /// one: a taken primary key is a unique violation), then sets what the
     /// database stored, primary key included. Invalid data is

@@ -80,6 +80,40 @@ pub enum RelationKind {
     OneToOne,
 }
 
+/// A table-level rule a model declares: unique together (optionally only
+/// for rows meeting a condition), a multi-column index, or a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Constraint {
+    /// The constraint's (or index's) name in the database.
+    pub name: &'static str,
+    /// What it says.
+    pub kind: ConstraintKind,
+}
+
+/// The shapes of [`Constraint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// No two rows share these fields' values (among rows meeting
+    /// `condition`, an SQL expression, when given: a partial unique index).
+    Unique {
+        /// The fields, by Rust name.
+        fields: &'static [&'static str],
+        /// The rows the rule covers, as SQL (`status = 'published'`).
+        condition: Option<&'static str>,
+    },
+    /// An index over these fields, in order.
+    Index {
+        /// The fields, by Rust name.
+        fields: &'static [&'static str],
+    },
+    /// Every row meets this SQL expression (`views >= 0`).
+    Check {
+        /// The expression.
+        sql: &'static str,
+    },
+}
+
 /// When the ORM sets a date or date-time field to now, itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -341,6 +375,9 @@ pub struct ModelMeta {
     /// The default order of query sets (`"-published_at,title"`; empty for
     /// none), as `#[tack(ordering = "...")]` sets it.
     pub ordering: &'static str,
+    /// Table-level constraints and indexes (`unique_together`, `unique(..)`,
+    /// `index(..)`, `check(..)`).
+    pub constraints: &'static [Constraint],
 }
 
 /// The kept SELECTs of one model, by query shape.
@@ -463,6 +500,68 @@ impl ModelMeta {
     /// Every field's [`FieldMeta::blank_value`], in field order.
     pub fn blank_values(&self) -> Vec<Value> {
         self.fields.iter().map(FieldMeta::blank_value).collect()
+    }
+
+    /// Every set of fields whose values must be unique together, with the
+    /// constraint's name: single unique fields (named `table.column`, as
+    /// SQLite reports them) and the model's unique constraints.
+    pub fn unique_sets(&self) -> Vec<(String, Vec<&'static FieldMeta>)> {
+        let mut sets = Vec::new();
+        for field in self.fields {
+            let one_to_one = crate::query::is_one_to_one(field);
+            if (field.unique || one_to_one || field.primary_key) && !field.auto {
+                sets.push((format!("{}.{}", self.table, field.column), vec![field]));
+            }
+        }
+        for constraint in self.constraints {
+            if let ConstraintKind::Unique { fields, .. } = constraint.kind {
+                let fields = fields.iter().filter_map(|name| self.field(name)).collect();
+                sets.push((constraint.name.to_owned(), fields));
+            }
+        }
+        sets
+    }
+
+    /// What a form or API says when `fields` are taken together:
+    /// `a article with this slug already exists`, `... with this author and
+    /// slug ...`.
+    pub fn unique_message(&self, fields: &[&FieldMeta]) -> String {
+        let names: Vec<&str> = fields.iter().map(|f| f.verbose_name).collect();
+        let names = match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::from("values"),
+        };
+        format!("a {} with this {names} already exists", self.verbose_name)
+    }
+
+    /// The fields a unique constraint the database named covers: a
+    /// constraint's or unique index's name (PostgreSQL), or `table.column`
+    /// lists (SQLite).
+    pub fn unique_violation_fields(&self, constraint: &str) -> Vec<&'static FieldMeta> {
+        if let Some(found) = self.constraints.iter().find(|c| c.name == constraint)
+            && let ConstraintKind::Unique { fields, .. } = found.kind
+        {
+            return fields.iter().filter_map(|name| self.field(name)).collect();
+        }
+        let fields: &'static [FieldMeta] = self.fields;
+        let listed: Vec<&'static FieldMeta> = constraint
+            .split(',')
+            .filter_map(|part| part.trim().strip_prefix(self.table)?.strip_prefix('.'))
+            .filter_map(|column| fields.iter().find(|f| f.column == column))
+            .collect();
+        if !listed.is_empty() {
+            return listed;
+        }
+        // PostgreSQL's names for single-column constraints and our indexes.
+        fields
+            .iter()
+            .filter(|f| {
+                constraint == format!("{}_{}_key", self.table, f.column)
+                    || constraint == format!("{}_{}_uniq", self.table, f.column)
+                    || constraint == format!("{}_pkey", self.table) && f.primary_key
+            })
+            .collect()
     }
 
     /// The default order of query sets, parsed from [`ModelMeta::ordering`].

@@ -3,7 +3,7 @@
 use crate::connection::{Connection, Database, Executor};
 use crate::dialect::Dialect;
 use crate::error::Result;
-use crate::model::ModelMeta;
+use crate::model::{ConstraintKind, ModelMeta};
 
 /// The statements that create `meta`'s table, its indexes and its
 /// many-to-many join tables (each `IF NOT EXISTS`).
@@ -16,6 +16,14 @@ pub fn create_table_sql(dialect: Dialect, meta: &ModelMeta) -> Vec<String> {
             (target.table, target.pk_field().column)
         });
         columns.push(dialect.column_definition(field, reference));
+    }
+    for constraint in meta.constraints {
+        if let ConstraintKind::Check { sql } = constraint.kind {
+            columns.push(format!(
+                "CONSTRAINT {} CHECK ({sql})",
+                dialect.quote(constraint.name)
+            ));
+        }
     }
     statements.push(format!(
         "CREATE TABLE IF NOT EXISTS {} ({})",
@@ -35,6 +43,26 @@ pub fn create_table_sql(dialect: Dialect, meta: &ModelMeta) -> Vec<String> {
                 dialect.quote(field.column)
             ));
         }
+    }
+    for constraint in meta.constraints {
+        let (unique, fields, condition) = match constraint.kind {
+            ConstraintKind::Unique { fields, condition } => (true, fields, condition),
+            ConstraintKind::Index { fields } => (false, fields, None),
+            _ => continue,
+        };
+        let columns: Vec<String> = fields
+            .iter()
+            .filter_map(|name| meta.field(name))
+            .map(|f| dialect.quote(f.column))
+            .collect();
+        statements.push(format!(
+            "CREATE {}INDEX IF NOT EXISTS {} ON {} ({}){}",
+            if unique { "UNIQUE " } else { "" },
+            dialect.quote(constraint.name),
+            dialect.quote(meta.table),
+            columns.join(", "),
+            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+        ));
     }
     for m2m in meta.many_to_many {
         let target = (m2m.target)();

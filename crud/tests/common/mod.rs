@@ -38,7 +38,7 @@ pub struct Tag {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news", clean = "check_article")]
+#[tack(app = "news", clean = "check_article", unique_together = "author, title")]
 pub struct Article {
     pub id: i64,
     #[tack(max_length = 200)]

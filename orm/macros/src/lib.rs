@@ -172,6 +172,76 @@ struct ModelOpts {
     clean: Option<syn::Path>,
     display: Option<Display>,
     ordering: Option<LitStr>,
+    constraints: Vec<ConstraintOpt>,
+}
+
+/// A table-level constraint as written on the struct.
+struct ConstraintOpt {
+    /// `unique`, `index` or `check`.
+    kind: &'static str,
+    name: Option<String>,
+    fields: Vec<String>,
+    /// The condition of a unique constraint, or a check's expression.
+    sql: Option<String>,
+    span: Span,
+}
+
+fn field_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `unique(fields = "a, b", name = "..", condition = "..")`, `index(fields
+/// = "a, b", name = "..")`, `check(name = "..", sql = "..")`.
+fn constraint_opt(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    kind: &'static str,
+) -> syn::Result<ConstraintOpt> {
+    let mut c = ConstraintOpt {
+        kind,
+        name: None,
+        fields: Vec::new(),
+        sql: None,
+        span: meta.path.span(),
+    };
+    meta.parse_nested_meta(|inner| {
+        let value = inner.value()?.parse::<LitStr>()?.value();
+        let p = &inner.path;
+        if p.is_ident("name") {
+            c.name = Some(value);
+        } else if p.is_ident("fields") && kind != "check" {
+            c.fields = field_list(&value);
+        } else if (p.is_ident("condition") && kind == "unique")
+            || (p.is_ident("sql") && kind == "check")
+        {
+            c.sql = Some(value);
+        } else {
+            let expected = match kind {
+                "unique" => "fields, name, condition",
+                "index" => "fields, name",
+                _ => "name, sql",
+            };
+            return Err(inner.error(format!(
+                "unknown option of {kind}(..); expected one of: {expected}"
+            )));
+        }
+        Ok(())
+    })?;
+    let missing = match kind {
+        "check" if c.name.is_none() || c.sql.is_none() => Some(
+            "check(..) needs a name and sql: check(name = \"views_positive\", sql = \"views >= 0\")",
+        ),
+        "unique" | "index" if c.fields.is_empty() => {
+            Some("list the fields: fields = \"author, slug\"")
+        }
+        _ => None,
+    };
+    match missing {
+        Some(message) => Err(syn::Error::new(c.span, message)),
+        None => Ok(c),
+    }
 }
 
 /// How a model shows itself (`#[tack(display = "{title}")]` or `#[tack(display)]`).
@@ -191,6 +261,7 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
         clean: None,
         display: None,
         ordering: None,
+        constraints: Vec::new(),
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("tack")) {
         attr.parse_nested_meta(|meta| {
@@ -202,6 +273,12 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
                 }
                 o.display = Some(Display::Trait);
                 return Ok(());
+            }
+            for kind in ["unique", "index", "check"] {
+                if meta.path.is_ident(kind) && meta.input.peek(syn::token::Paren) {
+                    o.constraints.push(constraint_opt(&meta, kind)?);
+                    return Ok(());
+                }
             }
             let value = meta.value()?.parse::<LitStr>()?;
             let p = &meta.path;
@@ -219,9 +296,18 @@ fn model_opts(attrs: &[syn::Attribute]) -> syn::Result<ModelOpts> {
                 o.display = Some(Display::Template(value));
             } else if p.is_ident("ordering") {
                 o.ordering = Some(value);
+            } else if p.is_ident("unique_together") {
+                o.constraints.push(ConstraintOpt {
+                    kind: "unique",
+                    name: None,
+                    fields: field_list(&value.value()),
+                    sql: None,
+                    span: value.span(),
+                });
             } else {
                 return Err(meta.error(
-                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, clean, display, ordering",
+                    "unknown tack model option; expected one of: table, app, verbose_name, verbose_name_plural, \
+                     clean, display, ordering, unique_together, unique(..), index(..), check(..)",
                 ));
             }
             Ok(())
@@ -631,6 +717,11 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
         }
         None => String::new(),
     };
+    let constraints = opts
+        .constraints
+        .iter()
+        .map(|c| constraint_tokens(c, &table, &stored))
+        .collect::<syn::Result<Vec<_>>>()?;
     let display = opts
         .display
         .as_ref()
@@ -668,6 +759,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 statements: __t::StatementCache::new(),
                 ops: &__OPS,
                 ordering: #ordering,
+                constraints: &[#(#constraints),*],
             };
             static __OPS: __t::__private::TypedOps<#name> = __t::__private::TypedOps::new();
 
@@ -747,6 +839,45 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             #(#reverse)*
         };
     })
+}
+
+/// A `Constraint` literal; its fields must be stored fields, and unnamed
+/// ones are named after the table and fields (`blog_post_author_slug_uniq`).
+fn constraint_tokens(c: &ConstraintOpt, table: &str, stored: &[Ident]) -> syn::Result<Tokens> {
+    for field in &c.fields {
+        if !stored.iter().any(|f| f == field) {
+            let names: Vec<String> = stored.iter().map(ToString::to_string).collect();
+            return Err(syn::Error::new(
+                c.span,
+                format!(
+                    "{}(..) names {field:?}, which is not a stored field (they are: {})",
+                    c.kind,
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let suffix = if c.kind == "unique" { "uniq" } else { "idx" };
+    let name = c
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{table}_{}_{suffix}", c.fields.join("_")));
+    let fields = &c.fields;
+    let sql = match &c.sql {
+        Some(sql) => quote!(::core::option::Option::Some(#sql)),
+        None => quote!(::core::option::Option::None),
+    };
+    let kind = match c.kind {
+        "unique" => {
+            quote!(__t::ConstraintKind::Unique { fields: &[#(#fields),*], condition: #sql })
+        }
+        "index" => quote!(__t::ConstraintKind::Index { fields: &[#(#fields),*] }),
+        _ => {
+            let check = c.sql.clone().unwrap_or_default();
+            quote!(__t::ConstraintKind::Check { sql: #check })
+        }
+    };
+    Ok(quote!(__t::Constraint { name: #name, kind: #kind }))
 }
 
 /// The `display` method of `Model` for a model's `display` option: a

@@ -56,6 +56,34 @@ pub(crate) fn diff(
         }
     }
 
+    // Constraints that go or change come off before any column changes,
+    // and come back (changed) once the columns are in place.
+    let mut added_constraints = Vec::new();
+    for (name, old) in &from.tables {
+        let new = to.tables.get(name);
+        for constraint in &old.constraints {
+            let kept = new.is_some_and(|t| t.constraints.contains(constraint));
+            if !kept {
+                ops.push(Operation::RemoveConstraint {
+                    table: name.clone(),
+                    name: constraint.name.clone(),
+                    old: Some(constraint.clone()),
+                });
+            }
+        }
+    }
+    for (name, new) in &to.tables {
+        let old = from.tables.get(name);
+        for constraint in &new.constraints {
+            if !old.is_some_and(|t| t.constraints.contains(constraint)) {
+                added_constraints.push(Operation::AddConstraint {
+                    table: name.clone(),
+                    constraint: constraint.clone(),
+                });
+            }
+        }
+    }
+
     // Join tables that go away first, before the tables they refer to.
     for (name, join) in &from.join_tables {
         if !to.join_tables.contains_key(name) {
@@ -120,6 +148,7 @@ pub(crate) fn diff(
             columns: Some(from.tables[table].columns.clone()),
         });
     }
+    ops.append(&mut added_constraints);
     if !dropped.is_empty() && !created.is_empty() {
         notes.push(format!(
             "tables dropped ({}) and created ({}): if one was renamed, declare the rename \

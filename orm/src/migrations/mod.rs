@@ -40,7 +40,8 @@ pub use runner::{
     showmigrations, sqlmigrate,
 };
 pub use state::{
-    Column, ColumnType, JoinSide, JoinTable, Operation, ProjectState, Reference, Table,
+    Column, ColumnType, ConstraintRule, JoinSide, JoinTable, Operation, ProjectState, Reference,
+    Table, TableConstraint,
 };
 pub use tack_orm_macros::embed_migrations;
 

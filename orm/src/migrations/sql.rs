@@ -1,7 +1,10 @@
 //! The SQL each operation runs, per dialect, generated from the schema
 //! state before the operation.
 
-use super::state::{Column, ColumnType, JoinSide, JoinTable, Operation, ProjectState, Reference};
+use super::state::{
+    Column, ColumnType, ConstraintRule, JoinSide, JoinTable, Operation, ProjectState, Reference,
+    Table, TableConstraint,
+};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::FieldMeta;
@@ -169,16 +172,19 @@ fn join_table(d: Dialect, table: &str, join: &JoinTable) -> Result<Vec<String>> 
 fn rebuild(
     d: Dialect,
     table: &str,
-    new: &[Column],
+    new: &Table,
     sources: &dyn Fn(&Column) -> Result<String>,
 ) -> Result<Vec<String>> {
     let temp = format!("{table}__tack_new");
-    let defs: Vec<String> = new
+    let mut defs: Vec<String> = new
+        .columns
         .iter()
         .map(|c| column_def(d, table, c))
         .collect::<Result<_>>()?;
-    let names: Vec<String> = new.iter().map(|c| d.quote(&c.name)).collect();
-    let exprs: Vec<String> = new.iter().map(sources).collect::<Result<_>>()?;
+    defs.extend(new.constraints.iter().filter_map(|c| check_def(d, c)));
+    let new_columns = &new.columns;
+    let names: Vec<String> = new_columns.iter().map(|c| d.quote(&c.name)).collect();
+    let exprs: Vec<String> = new_columns.iter().map(sources).collect::<Result<_>>()?;
     let mut out = vec![
         format!("CREATE TABLE {} ({})", d.quote(&temp), defs.join(", ")),
         format!(
@@ -195,10 +201,43 @@ fn rebuild(
             d.quote(table)
         ),
     ];
-    for c in new {
+    for c in new_columns {
         out.extend(index_statements(d, table, c));
     }
+    out.extend(
+        new.constraints
+            .iter()
+            .filter_map(|c| constraint_index(d, table, c)),
+    );
     Ok(out)
+}
+
+/// `CONSTRAINT name CHECK (..)` for a check, inside `CREATE TABLE`.
+fn check_def(d: Dialect, c: &TableConstraint) -> Option<String> {
+    match &c.rule {
+        ConstraintRule::Check { check } => {
+            Some(format!("CONSTRAINT {} CHECK ({check})", d.quote(&c.name)))
+        }
+        _ => None,
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX` for a unique constraint or an index.
+fn constraint_index(d: Dialect, table: &str, c: &TableConstraint) -> Option<String> {
+    let (unique, condition) = match &c.rule {
+        ConstraintRule::Unique { condition, .. } => (true, condition.as_deref()),
+        ConstraintRule::Index { .. } => (false, None),
+        ConstraintRule::Check { .. } => return None,
+    };
+    let columns: Vec<String> = c.rule.columns().iter().map(|n| d.quote(n)).collect();
+    Some(format!(
+        "CREATE {}INDEX {} ON {} ({}){}",
+        if unique { "UNIQUE " } else { "" },
+        d.quote(&c.name),
+        d.quote(table),
+        columns.join(", "),
+        condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+    ))
 }
 
 /// The copy expression for a column that existed before (`old`) and may
@@ -234,7 +273,7 @@ pub(crate) fn operation_sql(
     let sqlite_rebuild = |table: &str, renamed: Option<(&str, &str)>| -> Result<Vec<String>> {
         let old = table_of(before, table)?;
         let new = table_of(&after, table)?;
-        rebuild(d, table, &new.columns, &|c: &Column| {
+        rebuild(d, table, &new, &|c: &Column| {
             let source_name = match renamed {
                 Some((o, n)) if n == c.name => o,
                 _ => c.name.as_str(),
@@ -345,6 +384,29 @@ pub(crate) fn operation_sql(
             }
         }
         O::CreateJoinTable { table, join } => join_table(d, table, join)?,
+        O::AddConstraint { table, constraint } => match constraint_index(d, table, constraint) {
+            Some(index) => vec![index],
+            None if sqlite => sqlite_rebuild(table, None)?,
+            None => vec![format!(
+                "ALTER TABLE {} ADD {}",
+                q(table),
+                check_def(d, constraint).unwrap_or_default()
+            )],
+        },
+        O::RemoveConstraint { table, name, .. } => {
+            let old = before
+                .constraint(table, name)
+                .ok_or_else(|| Error::query(format!("table {table} has no constraint {name:?}")))?;
+            match old.rule {
+                ConstraintRule::Check { .. } if sqlite => sqlite_rebuild(table, None)?,
+                ConstraintRule::Check { .. } => vec![format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    q(table),
+                    q(name)
+                )],
+                _ => vec![drop_index(d, name)],
+            }
+        }
     })
 }
 
@@ -463,6 +525,7 @@ mod tests {
             "t".into(),
             Table {
                 columns: vec![column],
+                constraints: Vec::new(),
             },
         );
         state
@@ -497,6 +560,46 @@ mod tests {
             r#"INSERT INTO "t__tack_new" ("n") SELECT COALESCE("n", 0) FROM "t""#
         );
         assert_eq!(sqlite[4], r#"CREATE INDEX "t_n_idx" ON "t" ("n")"#);
+    }
+
+    #[test]
+    fn constraints_are_indexes_or_checks() {
+        let unique = Operation::AddConstraint {
+            table: "t".into(),
+            constraint: TableConstraint {
+                name: "t_one".into(),
+                rule: ConstraintRule::Unique {
+                    columns: vec!["n".into()],
+                    condition: Some("n > 0".into()),
+                },
+            },
+        };
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(
+                operation_sql(d, &state(), &unique).expect("sql"),
+                [r#"CREATE UNIQUE INDEX "t_one" ON "t" ("n") WHERE n > 0"#]
+            );
+        }
+        let check = Operation::AddConstraint {
+            table: "t".into(),
+            constraint: TableConstraint {
+                name: "t_pos".into(),
+                rule: ConstraintRule::Check {
+                    check: "n >= 0".into(),
+                },
+            },
+        };
+        assert_eq!(
+            operation_sql(Dialect::Postgres, &state(), &check).expect("sql"),
+            [r#"ALTER TABLE "t" ADD CONSTRAINT "t_pos" CHECK (n >= 0)"#]
+        );
+        // SQLite cannot add a check: the table is rebuilt with it.
+        let sqlite = operation_sql(Dialect::Sqlite, &state(), &check).expect("sql");
+        assert!(
+            sqlite[0].ends_with(r#"CONSTRAINT "t_pos" CHECK (n >= 0))"#),
+            "{}",
+            sqlite[0]
+        );
     }
 
     #[test]

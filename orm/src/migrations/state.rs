@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{ModelMeta, RelationKind};
+use crate::model::{Constraint, ConstraintKind, ModelMeta, RelationKind};
 use crate::value::{FieldKind, Value};
 
 fn is_false(b: &bool) -> bool {
@@ -103,11 +103,66 @@ pub struct Column {
     pub references: Option<Reference>,
 }
 
-/// A table: its columns in order.
+/// A table-level constraint or index: unique together (partial with a
+/// condition), a multi-column index, or a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableConstraint {
+    /// The constraint's or index's name.
+    pub name: String,
+    /// What it says.
+    #[serde(flatten)]
+    pub rule: ConstraintRule,
+}
+
+/// The shapes of a [`TableConstraint`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConstraintRule {
+    /// A unique index over `columns` (partial, `WHERE condition`, when given).
+    Unique {
+        /// The columns, in order.
+        columns: Vec<String>,
+        /// The rows it covers, as SQL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<String>,
+    },
+    /// A plain index over `columns`.
+    Index {
+        /// The columns, in order.
+        columns: Vec<String>,
+    },
+    /// `CHECK (check)`.
+    Check {
+        /// The SQL expression every row meets.
+        check: String,
+    },
+}
+
+impl ConstraintRule {
+    /// The columns it covers (none for a check).
+    pub fn columns(&self) -> &[String] {
+        match self {
+            ConstraintRule::Unique { columns, .. } | ConstraintRule::Index { columns } => columns,
+            ConstraintRule::Check { .. } => &[],
+        }
+    }
+
+    fn columns_mut(&mut self) -> &mut [String] {
+        match self {
+            ConstraintRule::Unique { columns, .. } | ConstraintRule::Index { columns } => columns,
+            ConstraintRule::Check { .. } => &mut [],
+        }
+    }
+}
+
+/// A table: its columns in order, and its table-level constraints.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
     /// The columns, in creation order.
     pub columns: Vec<Column>,
+    /// Constraints and indexes over several columns, in creation order.
+    pub constraints: Vec<TableConstraint>,
 }
 
 impl Table {
@@ -154,6 +209,32 @@ pub struct ProjectState {
     pub tables: BTreeMap<String, Table>,
     /// Many-to-many join tables by name.
     pub join_tables: BTreeMap<String, JoinTable>,
+}
+
+/// A model's constraint in the schema, its fields named by column.
+fn table_constraint(meta: &ModelMeta, constraint: &Constraint) -> TableConstraint {
+    let columns = |fields: &[&str]| -> Vec<String> {
+        fields
+            .iter()
+            .map(|name| meta.field(name).map_or(*name, |f| f.column).to_owned())
+            .collect()
+    };
+    let rule = match constraint.kind {
+        ConstraintKind::Unique { fields, condition } => ConstraintRule::Unique {
+            columns: columns(fields),
+            condition: condition.map(str::to_owned),
+        },
+        ConstraintKind::Index { fields } => ConstraintRule::Index {
+            columns: columns(fields),
+        },
+        ConstraintKind::Check { sql } => ConstraintRule::Check {
+            check: sql.to_owned(),
+        },
+    };
+    TableConstraint {
+        name: constraint.name.to_owned(),
+        rule,
+    }
 }
 
 /// A default value as JSON, or `None` for no default (or `NULL`).
@@ -347,6 +428,24 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         old: Option<JoinTable>,
     },
+    /// Adds a table-level constraint or index.
+    AddConstraint {
+        /// The table.
+        table: String,
+        /// The constraint.
+        constraint: TableConstraint,
+    },
+    /// Removes a table-level constraint or index (reversible when `old`
+    /// keeps its definition).
+    RemoveConstraint {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+        /// The removed definition, for rolling back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<TableConstraint>,
+    },
 }
 
 impl Operation {
@@ -380,6 +479,12 @@ impl Operation {
             }
             O::CreateJoinTable { table, .. } => format!("Create join table {table}"),
             O::DropJoinTable { table, .. } => format!("Drop join table {table}"),
+            O::AddConstraint { table, constraint } => {
+                format!("Add constraint {} to {table}", constraint.name)
+            }
+            O::RemoveConstraint { table, name, .. } => {
+                format!("Remove constraint {name} from {table}")
+            }
         }
     }
 
@@ -402,6 +507,8 @@ impl Operation {
             O::RemoveForeignKey { table, column, .. } => format!("remove_fk_{table}_{column}"),
             O::CreateJoinTable { table, .. } => table.clone(),
             O::DropJoinTable { table, .. } => format!("delete_{table}"),
+            O::AddConstraint { constraint, .. } => constraint.name.clone(),
+            O::RemoveConstraint { name, .. } => format!("remove_{name}"),
         }
     }
 
@@ -487,6 +594,15 @@ impl Operation {
                 Some(join) => O::CreateJoinTable { table, join },
                 None => return irreversible("join table definition"),
             },
+            O::AddConstraint { table, constraint } => O::RemoveConstraint {
+                table,
+                name: constraint.name.clone(),
+                old: Some(constraint),
+            },
+            O::RemoveConstraint { table, old, .. } => match old {
+                Some(constraint) => O::AddConstraint { table, constraint },
+                None => return irreversible("constraint definition"),
+            },
         }])
     }
 }
@@ -534,9 +650,18 @@ impl ProjectState {
                     }
                 })
                 .collect();
-            state
-                .tables
-                .insert(meta.table.to_owned(), Table { columns });
+            let constraints = meta
+                .constraints
+                .iter()
+                .map(|c| table_constraint(meta, c))
+                .collect();
+            state.tables.insert(
+                meta.table.to_owned(),
+                Table {
+                    columns,
+                    constraints,
+                },
+            );
             for m2m in meta.many_to_many {
                 let target = (m2m.target)();
                 let side = |column: &str, meta: &ModelMeta| JoinSide {
@@ -555,6 +680,15 @@ impl ProjectState {
             }
         }
         state
+    }
+
+    /// The constraint of `table` named `name`.
+    pub fn constraint(&self, table: &str, name: &str) -> Option<&TableConstraint> {
+        self.tables
+            .get(table)?
+            .constraints
+            .iter()
+            .find(|c| c.name == name)
     }
 
     fn table_mut(&mut self, table: &str) -> Result<&mut Table> {
@@ -576,6 +710,7 @@ impl ProjectState {
                     table.clone(),
                     Table {
                         columns: columns.clone(),
+                        constraints: Vec::new(),
                     },
                 );
             }
@@ -637,6 +772,13 @@ impl ProjectState {
                     )));
                 }
                 t.column_mut(table, old)?.name.clone_from(new);
+                for constraint in &mut t.constraints {
+                    for column in constraint.rule.columns_mut() {
+                        if column == old {
+                            column.clone_from(new);
+                        }
+                    }
+                }
                 for t in self.tables.values_mut() {
                     for r in t.columns.iter_mut().filter_map(|c| c.references.as_mut()) {
                         if r.table == *table && r.column == *old {
@@ -674,6 +816,29 @@ impl ProjectState {
                 self.join_tables.remove(table).ok_or_else(|| {
                     Error::query(format!("cannot drop missing join table {table:?}"))
                 })?;
+            }
+            O::AddConstraint { table, constraint } => {
+                let t = self.table_mut(table)?;
+                if t.constraints.iter().any(|c| c.name == constraint.name) {
+                    return Err(Error::query(format!(
+                        "table {table} already has a constraint {:?}",
+                        constraint.name
+                    )));
+                }
+                for column in constraint.rule.columns() {
+                    t.column_mut(table, column)?;
+                }
+                t.constraints.push(constraint.clone());
+            }
+            O::RemoveConstraint { table, name, .. } => {
+                let t = self.table_mut(table)?;
+                let before = t.constraints.len();
+                t.constraints.retain(|c| c.name != *name);
+                if t.constraints.len() == before {
+                    return Err(Error::query(format!(
+                        "table {table} has no constraint {name:?}"
+                    )));
+                }
             }
         }
         Ok(())
@@ -761,6 +926,16 @@ mod tests {
             Operation::AddUnique {
                 table: "t".into(),
                 column: "a".into(),
+            },
+            Operation::AddConstraint {
+                table: "t".into(),
+                constraint: TableConstraint {
+                    name: "t_a_id_uniq".into(),
+                    rule: ConstraintRule::Unique {
+                        columns: vec!["a".into(), "id".into()],
+                        condition: Some("a <> ''".into()),
+                    },
+                },
             },
             Operation::RenameTable {
                 old: "t".into(),

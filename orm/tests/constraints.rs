@@ -1,0 +1,270 @@
+//! Table-level constraints: unique together, partial unique, multi-column
+//! indexes and checks, from `create_tables` and from migrations (added,
+//! enforced, rolled back, rows kept), on both backends.
+
+#[path = "migrations/harness.rs"]
+mod harness;
+
+use std::path::Path;
+
+use harness::column;
+use tack_orm::migrations::{self, MakeOutcome, Migrations, Operation};
+use tack_orm::prelude::*;
+use tack_orm::{Dialect, Error, Instance, ModelMeta};
+
+#[derive(Model, Clone, Debug)]
+#[tack(table = "con_author")]
+struct Author {
+    id: i64,
+    #[tack(max_length = 50)]
+    name: String,
+}
+
+/// The model before it had constraints.
+mod plain {
+    use super::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(table = "con_entry")]
+    pub struct Entry {
+        pub id: i64,
+        pub author: ForeignKey<Author>,
+        #[tack(max_length = 50)]
+        pub slug: String,
+        pub featured: bool,
+        pub words: i64,
+    }
+}
+
+#[derive(Model, Clone, Debug)]
+#[tack(
+    table = "con_entry",
+    unique_together = "author, slug",
+    unique(
+        name = "con_entry_one_featured",
+        fields = "author",
+        condition = "featured = TRUE"
+    ),
+    index(fields = "author, words"),
+    check(name = "con_entry_words_not_negative", sql = "words >= 0")
+)]
+struct Entry {
+    id: i64,
+    author: ForeignKey<Author>,
+    #[tack(max_length = 50)]
+    slug: String,
+    featured: bool,
+    words: i64,
+}
+
+both_backends!(
+    constraints_hold_from_create_tables,
+    constraints_come_and_go_with_migrations,
+);
+
+fn entry(author: &Author, slug: &str, featured: bool, words: i64) -> Entry {
+    Entry {
+        id: 0,
+        author: ForeignKey::from(author),
+        slug: slug.into(),
+        featured,
+        words,
+    }
+}
+
+fn index_exists(db: &Database, name: &str) -> bool {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            format!("SELECT name FROM sqlite_master WHERE type = 'index' AND name = '{name}'")
+        }
+        _ => format!("SELECT indexname FROM pg_indexes WHERE indexname = '{name}'"),
+    };
+    !column(db, &sql).is_empty()
+}
+
+/// What every schema with the constraints must refuse, and what it allows.
+fn enforced(db: &Database) {
+    let ada = Author::objects()
+        .create(
+            db,
+            Author {
+                id: 0,
+                name: "Ada".into(),
+            },
+        )
+        .unwrap();
+    let bob = Author::objects()
+        .create(
+            db,
+            Author {
+                id: 0,
+                name: "Bob".into(),
+            },
+        )
+        .unwrap();
+    Entry::objects()
+        .create(db, entry(&ada, "intro", true, 10))
+        .unwrap();
+    Entry::objects()
+        .create(db, entry(&bob, "intro", false, 10))
+        .unwrap();
+
+    // Unique together: the same author and slug again.
+    let twin = entry(&ada, "intro", false, 3);
+    let conflicts = Entry::meta()
+        .handle()
+        .unique_conflicts(db, &Instance::of(&twin), true)
+        .unwrap();
+    assert_eq!(
+        conflicts.fields().keys().collect::<Vec<_>>(),
+        ["author", "slug"]
+    );
+    assert_eq!(
+        conflicts.get("slug"),
+        ["a entry with this author and slug already exists"]
+    );
+    let error = Entry::objects().create(db, twin).unwrap_err();
+    let Error::UniqueViolation { constraint, .. } = &error else {
+        panic!("a unique violation, not {error}");
+    };
+    let named: Vec<&str> = Entry::meta()
+        .unique_violation_fields(constraint)
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(named, ["author", "slug"], "{constraint}");
+
+    // Partial unique: one featured entry per author; unfeatured ones are free.
+    Entry::objects()
+        .create(db, entry(&ada, "second", false, 1))
+        .unwrap();
+    Entry::objects()
+        .create(db, entry(&ada, "third", false, 1))
+        .unwrap();
+    let error = Entry::objects()
+        .create(db, entry(&ada, "fourth", true, 1))
+        .unwrap_err();
+    let Error::UniqueViolation { constraint, .. } = &error else {
+        panic!("a unique violation, not {error}");
+    };
+    let named: Vec<&str> = Entry::meta()
+        .unique_violation_fields(constraint)
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(named, ["author"], "{constraint}");
+    let fine = entry(&bob, "fourth", true, 1);
+    let conflicts = Entry::meta()
+        .handle()
+        .unique_conflicts(db, &Instance::of(&fine), true);
+    assert!(
+        conflicts.unwrap().is_empty(),
+        "conditional rules are left to the database"
+    );
+    Entry::objects().create(db, fine).unwrap();
+
+    // Check: no negative word counts; nothing is written.
+    let error = Entry::objects()
+        .create(db, entry(&bob, "bad", false, -1))
+        .unwrap_err();
+    assert!(matches!(error, Error::Integrity { .. }), "{error}");
+    assert_eq!(Entry::objects().count(db).unwrap(), 5);
+    assert!(index_exists(db, "con_entry_author_words_idx"));
+}
+
+fn constraints_hold_from_create_tables(url: &str, _dir: &Path) {
+    let db = Database::connect(url).unwrap();
+    db.create_tables(&[Author::meta(), Entry::meta()]).unwrap();
+    enforced(&db);
+}
+
+fn make(dir: &Path, models: &[&'static ModelMeta]) -> String {
+    match migrations::makemigrations(models, dir).expect("makemigrations") {
+        MakeOutcome::Written { migration, .. } => migration.name,
+        other => panic!("expected a migration, got: {other}"),
+    }
+}
+
+fn constraints_come_and_go_with_migrations(url: &str, dir: &Path) {
+    let first = make(dir, &[Author::meta(), plain::Entry::meta()]);
+    let db = Database::connect(url).unwrap();
+    let files = Migrations::from_dir(dir).unwrap();
+    migrations::migrate(&db, &files, None).unwrap();
+    let ada = Author::objects()
+        .create(
+            &db,
+            Author {
+                id: 0,
+                name: "Ada".into(),
+            },
+        )
+        .unwrap();
+    plain::Entry::objects()
+        .create(
+            &db,
+            plain::Entry {
+                id: 0,
+                author: ForeignKey::from(&ada),
+                slug: "kept".into(),
+                featured: false,
+                words: 4,
+            },
+        )
+        .unwrap();
+
+    let models = [Author::meta(), Entry::meta()];
+    let second = make(dir, &models);
+    let files = Migrations::from_dir(dir).unwrap();
+    let ops = &files
+        .iter()
+        .find(|m| m.name == second)
+        .expect("the new file")
+        .operations;
+    let added: Vec<&str> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Operation::AddConstraint { constraint, .. } => Some(constraint.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        added,
+        [
+            "con_entry_author_slug_uniq",
+            "con_entry_one_featured",
+            "con_entry_author_words_idx",
+            "con_entry_words_not_negative"
+        ]
+    );
+    let db = Database::connect(url).unwrap();
+    migrations::migrate(&db, &files, None).unwrap();
+    assert_eq!(
+        migrations::makemigrations(&models, dir).unwrap(),
+        MakeOutcome::NoChanges,
+        "models and migrations agree"
+    );
+    assert!(migrations::check(&db, &models, &files).unwrap().is_ok());
+    let kept = Entry::objects().all(&db).unwrap();
+    assert_eq!(kept.len(), 1, "the row survived the table rebuild");
+    assert_eq!(kept[0].slug, "kept");
+    Entry::objects().delete(&db).unwrap();
+    Author::objects().delete(&db).unwrap();
+    enforced(&db);
+
+    // Back to the first migration: the constraints go, the rows stay.
+    Entry::objects()
+        .filter(Entry::WORDS.eq(10))
+        .delete(&db)
+        .unwrap();
+    let db = Database::connect(url).unwrap();
+    migrations::migrate(&db, &files, Some(&first)).unwrap();
+    assert!(!index_exists(&db, "con_entry_author_words_idx"));
+    let rows = Entry::objects().count(&db).unwrap();
+    assert_eq!(rows, 3);
+    let author = Author::objects().first(&db).unwrap().unwrap();
+    Entry::objects()
+        .create(&db, entry(&author, "neg", true, -5))
+        .unwrap();
+    Entry::objects()
+        .create(&db, entry(&author, "neg2", true, 5))
+        .unwrap();
+}
