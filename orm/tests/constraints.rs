@@ -81,6 +81,16 @@ fn index_exists(db: &Database, name: &str) -> bool {
     !column(db, &sql).is_empty()
 }
 
+/// The fields a unique violation names.
+fn violated(error: &Error) -> Vec<&'static str> {
+    let Error::UniqueViolation { constraint, .. } = error else {
+        panic!("a unique violation, not {error}");
+    };
+    let fields = Entry::meta().unique_violation_fields(constraint);
+    assert!(!fields.is_empty(), "no fields for {constraint}");
+    fields.iter().map(|f| f.name).collect()
+}
+
 /// What every schema with the constraints must refuse, and what it allows.
 fn enforced(db: &Database) {
     let ada = Author::objects()
@@ -123,15 +133,7 @@ fn enforced(db: &Database) {
         ["a entry with this author and slug already exists"]
     );
     let error = Entry::objects().create(db, twin).unwrap_err();
-    let Error::UniqueViolation { constraint, .. } = &error else {
-        panic!("a unique violation, not {error}");
-    };
-    let named: Vec<&str> = Entry::meta()
-        .unique_violation_fields(constraint)
-        .iter()
-        .map(|f| f.name)
-        .collect();
-    assert_eq!(named, ["author", "slug"], "{constraint}");
+    assert_eq!(violated(&error), ["author", "slug"]);
 
     // Partial unique: one featured entry per author; unfeatured ones are free.
     Entry::objects()
@@ -143,15 +145,7 @@ fn enforced(db: &Database) {
     let error = Entry::objects()
         .create(db, entry(&ada, "fourth", true, 1))
         .unwrap_err();
-    let Error::UniqueViolation { constraint, .. } = &error else {
-        panic!("a unique violation, not {error}");
-    };
-    let named: Vec<&str> = Entry::meta()
-        .unique_violation_fields(constraint)
-        .iter()
-        .map(|f| f.name)
-        .collect();
-    assert_eq!(named, ["author"], "{constraint}");
+    assert_eq!(violated(&error), ["author"]);
     let fine = entry(&bob, "fourth", true, 1);
     let conflicts = Entry::meta()
         .handle()

@@ -38,7 +38,11 @@ pub struct Tag {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news", clean = "check_article", unique_together = "author, title")]
+#[tack(
+    app = "news",
+    clean = "check_article",
+    unique_together = "author, title"
+)]
 pub struct Article {
     pub id: i64,
     #[tack(max_length = 200)]
