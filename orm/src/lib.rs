@@ -11,6 +11,7 @@ mod deletion;
 mod dialect;
 mod error;
 mod expr;
+mod formats;
 mod handle;
 pub mod migrations;
 mod model;
@@ -31,6 +32,7 @@ pub use deletion::{Collected, DeletePlan, LinkCount};
 pub use dialect::Dialect;
 pub use error::{Error, Result, ValidationErrors};
 pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
+pub use formats::TextFormat;
 pub use handle::{Instance, ListQuery, ModelHandle};
 pub use model::{
     AutoNow, Choices, Constraint, ConstraintKind, FieldMeta, ManyToManyMeta, Model, ModelMeta,

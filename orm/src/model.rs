@@ -210,6 +210,8 @@ pub struct FieldMeta {
     /// Whether forms and API bodies may write the field (`false` for
     /// `editable = false`, `auto_now` fields and database-assigned keys).
     pub editable: bool,
+    /// The shape text values must have (`slug`, `email`, `url`).
+    pub format: Option<crate::formats::TextFormat>,
 }
 
 impl FieldMeta {
@@ -235,6 +237,7 @@ impl FieldMeta {
             validator: None,
             auto_now: None,
             editable: true,
+            format: None,
         }
     }
 
@@ -320,6 +323,12 @@ impl FieldMeta {
                         format!("at most {max} characters allowed (it has {count})"),
                     );
                 }
+            }
+            if let Some(format) = self.format
+                && !text.is_empty()
+                && let Err(message) = format.check(text)
+            {
+                errors.add(self.name, message);
             }
             let allowed_blank = text.is_empty() && self.blank;
             let listed = self.choices.iter().any(|(stored, _)| stored == text);

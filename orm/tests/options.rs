@@ -1,5 +1,5 @@
 //! Model options: default ordering, `auto_now` and `auto_now_add`,
-//! `editable = false`.
+//! `editable = false`, slug, e-mail and URL fields.
 
 mod common;
 
@@ -12,6 +12,7 @@ conformance!(
     default_ordering_applies_when_none_is_given,
     timestamps_are_set_by_the_orm,
     timestamps_through_the_model_handle,
+    slug_email_and_url_fields_are_checked,
 );
 
 fn note(db: &Database, title: &str, pinned: bool) -> Note {
@@ -112,4 +113,54 @@ fn timestamps_through_the_model_handle(db: &Database) {
         blank,
         "the instance holds what was stored"
     );
+}
+
+fn slug_email_and_url_fields_are_checked(db: &Database) {
+    let meta = Contact::meta();
+    let lengths: Vec<Option<u32>> = meta.fields[1..].iter().map(|f| f.max_length).collect();
+    assert_eq!(
+        lengths,
+        [Some(50), Some(254), Some(200)],
+        "Django's default lengths"
+    );
+    let contact = |handle: &str, email: &str, site: Option<&str>| Contact {
+        id: 0,
+        handle: handle.into(),
+        email: email.into(),
+        site: site.map(str::to_owned),
+    };
+    let cases = [
+        (contact("ada lovelace", "ada@example.com", None), "handle"),
+        (contact("ada", "ada@example", None), "email"),
+        (
+            contact("ada", "ada@example.com", Some("example.com")),
+            "site",
+        ),
+        (
+            contact("ada", "ada@example.com", Some("javascript://x.com")),
+            "site",
+        ),
+    ];
+    for (bad, field) in cases {
+        let error = Contact::objects().create(db, bad.clone()).unwrap_err();
+        let errors = error
+            .validation_errors()
+            .unwrap_or_else(|| panic!("{bad:?}: {error}"));
+        assert_eq!(
+            errors.fields().keys().collect::<Vec<_>>(),
+            [field],
+            "{bad:?}"
+        );
+    }
+    assert_eq!(Contact::objects().count(db).unwrap(), 0, "nothing written");
+    let good = contact(
+        "ada-l_1",
+        "ada+news@example.co.uk",
+        Some("https://ada.example.org/blog"),
+    );
+    Contact::objects().create(db, good).unwrap();
+    Contact::objects()
+        .create(db, contact("bob", "bob@localhost", None))
+        .unwrap();
+    assert_eq!(Contact::objects().count(db).unwrap(), 2);
 }

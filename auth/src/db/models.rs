@@ -35,7 +35,7 @@ pub struct User {
     #[tack(blank, max_length = 150)]
     pub last_name: String,
     /// The email address.
-    #[tack(blank, max_length = 254)]
+    #[tack(blank, email, max_length = 254)]
     pub email: String,
     /// Whether the user may use the admin.
     pub is_staff: bool,

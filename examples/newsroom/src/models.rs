@@ -50,7 +50,7 @@ pub struct Article {
     #[tack(max_length = 200)]
     pub title: String,
     /// The article's address: `/articles/{slug}/`.
-    #[tack(unique, max_length = 200)]
+    #[tack(slug, unique, max_length = 200)]
     pub slug: String,
     /// The text; blank lines separate paragraphs.
     #[tack(blank)]

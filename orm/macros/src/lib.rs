@@ -103,6 +103,7 @@ struct FieldOpts {
     related_field: Option<String>,
     auto_now: Option<(&'static str, Span)>,
     editable: Option<bool>,
+    format: Option<(&'static str, Span)>,
 }
 
 fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
@@ -149,13 +150,19 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 o.auto_now = Some(("Save", p.span()));
             } else if p.is_ident("auto_now_add") {
                 o.auto_now = Some(("Create", p.span()));
+            } else if p.is_ident("slug") {
+                o.format = Some(("Slug", p.span()));
+            } else if p.is_ident("email") {
+                o.format = Some(("Email", p.span()));
+            } else if p.is_ident("url") {
+                o.format = Some(("Url", p.span()));
             } else if p.is_ident("editable") {
                 o.editable = Some(meta.value()?.parse::<syn::LitBool>()?.value);
             } else {
                 return Err(meta.error(
                     "unknown tack field option; expected one of: primary_key, max_length, unique, index, \
                      default, choices, verbose_name, help_text, db_column, blank, on_delete, related_name, \
-                     validate, join_table, related_field, auto_now, auto_now_add, editable",
+                     validate, join_table, related_field, auto_now, auto_now_add, editable, slug, email, url",
                 ));
             }
             Ok(())
@@ -586,9 +593,13 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 (quote!(#inner), quote!(::core::option::Option::None))
             }
         };
-        let max_length = match o.max_length {
-            Some(n) => quote!(::core::option::Option::Some(#n)),
-            None => quote!(::core::option::Option::None),
+        let max_length = match (o.max_length, o.format) {
+            (Some(n), _) => quote!(::core::option::Option::Some(#n)),
+            (None, Some((format, _))) => {
+                let format = format_ident!("{}", format);
+                quote!(::core::option::Option::Some(__t::TextFormat::#format.default_max_length()))
+            }
+            (None, None) => quote!(::core::option::Option::None),
         };
         let default = match &o.default {
             Some(expr) => {
@@ -640,6 +651,19 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             None => quote!(::core::option::Option::None),
         };
         let editable = o.editable.unwrap_or(o.auto_now.is_none()) && !auto;
+        let format = match o.format {
+            Some((format, span)) => {
+                if last_ident(inner).as_deref() != Some("String") {
+                    return Err(syn::Error::new(
+                        span,
+                        "slug, email and url apply to String fields",
+                    ));
+                }
+                let format = format_ident!("{}", format);
+                quote!(::core::option::Option::Some(__t::TextFormat::#format))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         field_metas.push(quote! {
             __t::FieldMeta {
                 name: #fname,
@@ -660,6 +684,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 validator: #validator,
                 auto_now: #auto_now,
                 editable: #editable,
+                format: #format,
             }
         });
         from_row

@@ -154,6 +154,19 @@ pub struct Note {
     pub revision: i64,
 }
 
+/// Text fields with a shape: slug, e-mail, URL.
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news")]
+pub struct Contact {
+    pub id: i64,
+    #[tack(slug, unique)]
+    pub handle: String,
+    #[tack(email)]
+    pub email: String,
+    #[tack(url)]
+    pub site: Option<String>,
+}
+
 fn no_spaces(label: &str) -> Result<(), String> {
     if label.contains(' ') {
         Err("no spaces allowed".into())
@@ -202,6 +215,7 @@ pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
         Task::meta(),
         Watch::meta(),
         Note::meta(),
+        Contact::meta(),
         Token::meta(),
         Everything::meta(),
     ]
