@@ -61,6 +61,7 @@ fn kind_schema(kind: FieldKind) -> Json {
             json!({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}})
         }
         FieldKind::Date => json!({"type": "string", "format": "date"}),
+        FieldKind::Time => json!({"type": "string", "format": "time"}),
         FieldKind::DateTime => json!({"type": "string", "format": "date-time"}),
         FieldKind::Uuid => json!({"type": "string", "format": "uuid"}),
         _ => json!({}),

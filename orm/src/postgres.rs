@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 
 use bytes::BytesMut;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use crate::error::{Error, Result};
@@ -117,6 +117,7 @@ impl ToSql for Value {
             },
             Value::Bytes(b) => b.as_slice().to_sql_checked(ty, out),
             Value::Date(d) => d.to_sql_checked(ty, out),
+            Value::Time(t) => t.to_sql_checked(ty, out),
             Value::DateTime(dt) => match *ty {
                 Type::TIMESTAMP => dt.naive_utc().to_sql_checked(ty, out),
                 _ => dt.to_sql_checked(ty, out),
@@ -163,6 +164,7 @@ pub(crate) fn value_at(row: &postgres::Row, idx: usize) -> Result<Value> {
         Type::FLOAT8 => get!(f64, Value::F64),
         Type::BYTEA => get!(Vec<u8>, Value::Bytes),
         Type::DATE => get!(NaiveDate, Value::Date),
+        Type::TIME => get!(NaiveTime, Value::Time),
         Type::TIMESTAMPTZ => get!(DateTime<Utc>, Value::DateTime),
         Type::TIMESTAMP => get!(NaiveDateTime, |v| Value::DateTime(v.and_utc())),
         Type::UUID => get!(uuid::Uuid, Value::Uuid),
@@ -196,6 +198,7 @@ pub(crate) fn value_as(
         K::Text => typed!(String, Value::Text),
         K::Bytes => typed!(Vec<u8>, Value::Bytes),
         K::Date => typed!(NaiveDate, Value::Date),
+        K::Time => typed!(NaiveTime, Value::Time),
         K::DateTime => typed!(DateTime<Utc>, Value::DateTime),
         K::Uuid => typed!(uuid::Uuid, Value::Uuid),
         K::Json => typed!(serde_json::Value, Value::Json),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::error::{Error, Result};
-use crate::value::{DATETIME_FORMAT, Value};
+use crate::value::{DATETIME_FORMAT, TIME_FORMAT, Value};
 
 pub(crate) fn open(path: &str) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path).map_err(|e| Error::InvalidUrl {
@@ -52,6 +52,7 @@ impl rusqlite::ToSql for Value {
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
             Value::Date(d) => ToSqlOutput::Owned(V::Text(d.to_string())),
+            Value::Time(t) => ToSqlOutput::Owned(V::Text(t.format(TIME_FORMAT).to_string())),
             Value::DateTime(dt) => {
                 ToSqlOutput::Owned(V::Text(dt.format(DATETIME_FORMAT).to_string()))
             }

@@ -1,6 +1,6 @@
 //! The backend-neutral value type and the conversions between Rust types and it.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
 /// A single SQL value, independent of the database that stores it.
@@ -22,6 +22,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// A calendar date.
     Date(NaiveDate),
+    /// A time of day, without a date or zone.
+    Time(NaiveTime),
     /// A point in time, in UTC.
     DateTime(DateTime<Utc>),
     /// A UUID.
@@ -49,6 +51,8 @@ pub enum FieldKind {
     Bytes,
     /// `chrono::NaiveDate`.
     Date,
+    /// `chrono::NaiveTime`.
+    Time,
     /// `chrono::DateTime<Utc>`.
     DateTime,
     /// `uuid::Uuid`.
@@ -68,6 +72,7 @@ impl FieldKind {
             FieldKind::Text => "text",
             FieldKind::Bytes => "bytes",
             FieldKind::Date => "date",
+            FieldKind::Time => "time",
             FieldKind::DateTime => "datetime",
             FieldKind::Uuid => "uuid",
             FieldKind::Json => "json",
@@ -158,6 +163,7 @@ impl Value {
             (FieldKind::Text, v) => Value::Text(String::from_value(v)?),
             (FieldKind::Bytes, v) => Value::Bytes(Vec::<u8>::from_value(v)?),
             (FieldKind::Date, v) => Value::Date(NaiveDate::from_value(v)?),
+            (FieldKind::Time, v) => Value::Time(NaiveTime::from_value(v)?),
             (FieldKind::DateTime, v) => Value::DateTime(DateTime::<Utc>::from_value(v)?),
             (FieldKind::Uuid, v) => Value::Uuid(Uuid::from_value(v)?),
             (FieldKind::Json, v) => Value::Json(serde_json::Value::from_value(v)?),
@@ -176,6 +182,7 @@ impl Value {
             Value::Text(s) => s.clone().into(),
             Value::Bytes(b) => b.clone().into(),
             Value::Date(d) => d.to_string().into(),
+            Value::Time(t) => t.to_string().into(),
             Value::DateTime(dt) => dt.to_rfc3339().into(),
             Value::Uuid(u) => u.to_string().into(),
             Value::Json(j) => j.clone(),
@@ -213,6 +220,7 @@ impl std::fmt::Display for Value {
             Value::Text(s) => f.write_str(s),
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
             Value::Date(d) => write!(f, "{d}"),
+            Value::Time(t) => write!(f, "{t}"),
             Value::DateTime(dt) => write!(f, "{}", dt.to_rfc3339()),
             Value::Uuid(u) => write!(f, "{u}"),
             Value::Json(j) => write!(f, "{j}"),
@@ -387,10 +395,27 @@ from_borrowed!(
     String => |v| match v { Borrowed::Text(t) => Some(t.to_owned()), _ => None },
     Vec<u8> => |v| match v { Borrowed::Blob(b) => Some(b.to_vec()), _ => None },
     NaiveDate => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
+    NaiveTime => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     DateTime<Utc> => |v| match v { Borrowed::Text(t) => parse_datetime(t), _ => None },
     Uuid => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     serde_json::Value => |v| match v { Borrowed::Text(t) => serde_json::from_str(t).ok(), _ => None },
 );
+
+/// A time of day as people and browsers write it: `09:30`, `09:30:15`,
+/// `09:30:15.250`.
+fn parse_time(text: &str) -> Result<NaiveTime, ValueError> {
+    let text = text.trim();
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|format| NaiveTime::parse_from_str(text, format).ok())
+        .ok_or_else(|| ValueError {
+            expected: "a time of day (HH:MM or HH:MM:SS)",
+            found: format!("{text:?}"),
+        })
+}
+
+/// The text form SQLite stores a time of day in: fixed width, so it sorts.
+pub(crate) const TIME_FORMAT: &str = "%H:%M:%S%.6f";
 
 fn parse_text<T: std::str::FromStr>(text: &str, expected: &'static str) -> Result<T, ValueError> {
     text.trim().parse().map_err(|_| ValueError {
@@ -434,6 +459,10 @@ simple!(NaiveDate, Date, Date, "a date (YYYY-MM-DD)", |v| {
     Value::Text(t) => parse_text(&t, "a date (YYYY-MM-DD)"),
     Value::DateTime(dt) => Ok(dt.date_naive()),
 });
+simple!(NaiveTime, Time, Time, "a time of day (HH:MM or HH:MM:SS)", |v| {
+    Value::Text(t) => parse_time(&t),
+    Value::DateTime(dt) => Ok(dt.time()),
+});
 simple!(DateTime<Utc>, DateTime, DateTime, "a date-time (RFC 3339)", |v| {
     Value::Text(ref t) => parse_datetime(t).ok_or_else(|| ValueError::new("a date-time (RFC 3339)", &v)),
 });
@@ -461,7 +490,7 @@ macro_rules! from_into {
 }
 
 from_into!(bool => Bool, i32 => I32, i64 => I64, f64 => F64, String => Text, &str => Text,
-    Vec<u8> => Bytes, NaiveDate => Date, DateTime<Utc> => DateTime, Uuid => Uuid,
+    Vec<u8> => Bytes, NaiveDate => Date, NaiveTime => Time, DateTime<Utc> => DateTime, Uuid => Uuid,
     serde_json::Value => Json);
 
 impl<T: Into<Value>> From<Option<T>> for Value {

@@ -2,10 +2,10 @@
 
 mod common;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use common::*;
 use tack_orm::prelude::*;
-use tack_orm::{Error, FieldKind, OnDelete, RelationKind};
+use tack_orm::{Error, FieldKind, OnDelete, RelationKind, Value};
 use uuid::Uuid;
 
 conformance!(
@@ -94,6 +94,8 @@ fn every_field_type_round_trips(db: &Database) {
         maybe_text: None,
         maybe_int: Some(3),
         maybe_moment: None,
+        clock: NaiveTime::from_hms_micro_opt(9, 30, 5, 250).unwrap(),
+        maybe_clock: None,
     };
     e.save(db).unwrap();
     assert!(e.id > 0);
@@ -101,6 +103,7 @@ fn every_field_type_round_trips(db: &Database) {
     assert_eq!(back, e);
     e.maybe_text = Some("now set".into());
     e.maybe_moment = Some(at(6));
+    e.maybe_clock = Some(NaiveTime::from_hms_opt(23, 59, 0).unwrap());
     e.save(db).unwrap();
     assert_eq!(
         Everything::objects().count(db).unwrap(),
@@ -121,6 +124,15 @@ fn every_field_type_round_trips(db: &Database) {
             .unwrap(),
         1
     );
+    // Times of day compare in order on both databases, and parse from a form.
+    let early = Everything::CLOCK.lt(NaiveTime::from_hms_opt(10, 0, 0).unwrap());
+    assert_eq!(Everything::objects().filter(early).count(db).unwrap(), 1);
+    let clock = Everything::meta().try_field("clock").unwrap();
+    assert_eq!(
+        clock.parse_input("07:45").unwrap(),
+        Value::Time(NaiveTime::from_hms_opt(7, 45, 0).unwrap())
+    );
+    assert!(clock.parse_input("25:00").is_err());
     assert_eq!(
         Everything::objects()
             .filter(Everything::FLAG.eq(true))

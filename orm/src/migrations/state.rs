@@ -28,7 +28,7 @@ mod kind_name {
         super::kind_from_name(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "unknown column type {name:?} (expected bool, i32, i64, f64, text, bytes, \
-                 date, datetime, uuid or json)"
+                 date, time, datetime, uuid or json)"
             ))
         })
     }
@@ -43,6 +43,7 @@ pub(crate) fn kind_from_name(name: &str) -> Option<FieldKind> {
         "text" => FieldKind::Text,
         "bytes" => FieldKind::Bytes,
         "date" => FieldKind::Date,
+        "time" => FieldKind::Time,
         "datetime" => FieldKind::DateTime,
         "uuid" => FieldKind::Uuid,
         "json" => FieldKind::Json,
@@ -249,6 +250,7 @@ pub(crate) fn default_json(value: &Value) -> Option<serde_json::Value> {
         Value::Text(s) => J::String(s.clone()),
         Value::Bytes(b) => J::String(b.iter().map(|byte| format!("{byte:02x}")).collect()),
         Value::Date(d) => J::String(d.to_string()),
+        Value::Time(t) => J::String(t.to_string()),
         Value::DateTime(dt) => J::String(dt.to_rfc3339()),
         Value::Uuid(u) => J::String(u.to_string()),
         Value::Json(j) => j.clone(),
@@ -287,6 +289,7 @@ pub(crate) fn default_value(kind: FieldKind, json: &serde_json::Value) -> Result
             Value::Bytes(bytes.ok_or_else(bad)?)
         }
         FieldKind::Date => Value::Date(text()?.parse().map_err(|_| bad())?),
+        FieldKind::Time => Value::Time(text()?.parse().map_err(|_| bad())?),
         FieldKind::DateTime => Value::DateTime(
             chrono::DateTime::parse_from_rfc3339(text()?)
                 .map_err(|_| bad())?
@@ -878,6 +881,7 @@ mod tests {
             Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).expect("a leap day")),
             Value::Uuid(uuid::Uuid::nil()),
             Value::Json(serde_json::json!({"a": [1, 2]})),
+            Value::Time(chrono::NaiveTime::from_hms_opt(9, 30, 0).expect("a time")),
         ];
         for value in values {
             let kind = match &value {
@@ -889,6 +893,7 @@ mod tests {
                 Value::Bytes(_) => FieldKind::Bytes,
                 Value::Date(_) => FieldKind::Date,
                 Value::Uuid(_) => FieldKind::Uuid,
+                Value::Time(_) => FieldKind::Time,
                 _ => FieldKind::Json,
             };
             let json = default_json(&value).expect("a default");

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use tack_orm::prelude::*;
 use tack_orm::{OneToOne, Reverse, ValidationErrors};
 use uuid::Uuid;
@@ -201,6 +201,8 @@ pub struct Everything {
     pub maybe_text: Option<String>,
     pub maybe_int: Option<i64>,
     pub maybe_moment: Option<DateTime<Utc>>,
+    pub clock: NaiveTime,
+    pub maybe_clock: Option<NaiveTime>,
 }
 
 pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
