@@ -62,6 +62,9 @@ fn kind_schema(kind: FieldKind) -> Json {
         }
         FieldKind::Date => json!({"type": "string", "format": "date"}),
         FieldKind::Time => json!({"type": "string", "format": "time"}),
+        FieldKind::Duration => {
+            json!({"type": "string", "description": "[DD] [HH:[MM:]]ss[.uuuuuu]"})
+        }
         FieldKind::DateTime => json!({"type": "string", "format": "date-time"}),
         FieldKind::Uuid => json!({"type": "string", "format": "uuid"}),
         _ => json!({}),

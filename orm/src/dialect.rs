@@ -78,6 +78,7 @@ impl Dialect {
             FieldKind::Bytes => if sqlite { "BLOB" } else { "BYTEA" }.into(),
             FieldKind::Date => if sqlite { "TEXT" } else { "DATE" }.into(),
             FieldKind::Time => if sqlite { "TEXT" } else { "TIME" }.into(),
+            FieldKind::Duration => "BIGINT".into(),
             FieldKind::DateTime => if sqlite { "TEXT" } else { "TIMESTAMPTZ" }.into(),
             FieldKind::Uuid => if sqlite { "TEXT" } else { "UUID" }.into(),
             FieldKind::Json => if sqlite { "TEXT" } else { "JSONB" }.into(),
@@ -154,6 +155,7 @@ impl Dialect {
             }
             Value::Date(d) => text(&d.to_string()),
             Value::Time(t) => text(&t.format(crate::value::TIME_FORMAT).to_string()),
+            Value::Duration(d) => crate::value::micros(*d).to_string(),
             Value::DateTime(dt) if sqlite => text(&dt.format(DATETIME_FORMAT).to_string()),
             Value::DateTime(dt) => text(&dt.to_rfc3339()),
             Value::Uuid(u) => text(&u.to_string()),

@@ -270,6 +270,7 @@ impl FieldMeta {
             FieldKind::Bytes => Value::Bytes(Vec::new()),
             FieldKind::Date => Value::Date(chrono::NaiveDate::default()),
             FieldKind::Time => Value::Time(chrono::NaiveTime::MIN),
+            FieldKind::Duration => Value::Duration(chrono::TimeDelta::zero()),
             FieldKind::DateTime => Value::DateTime(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
             FieldKind::Uuid => Value::Uuid(uuid::Uuid::nil()),
             FieldKind::Json => Value::Json(serde_json::Value::Null),

@@ -118,6 +118,7 @@ impl ToSql for Value {
             Value::Bytes(b) => b.as_slice().to_sql_checked(ty, out),
             Value::Date(d) => d.to_sql_checked(ty, out),
             Value::Time(t) => t.to_sql_checked(ty, out),
+            Value::Duration(d) => crate::value::micros(*d).to_sql_checked(ty, out),
             Value::DateTime(dt) => match *ty {
                 Type::TIMESTAMP => dt.naive_utc().to_sql_checked(ty, out),
                 _ => dt.to_sql_checked(ty, out),
@@ -199,6 +200,7 @@ pub(crate) fn value_as(
         K::Bytes => typed!(Vec<u8>, Value::Bytes),
         K::Date => typed!(NaiveDate, Value::Date),
         K::Time => typed!(NaiveTime, Value::Time),
+        K::Duration => typed!(i64, |v| Value::Duration(chrono::TimeDelta::microseconds(v))),
         K::DateTime => typed!(DateTime<Utc>, Value::DateTime),
         K::Uuid => typed!(uuid::Uuid, Value::Uuid),
         K::Json => typed!(serde_json::Value, Value::Json),

@@ -53,6 +53,7 @@ impl rusqlite::ToSql for Value {
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
             Value::Date(d) => ToSqlOutput::Owned(V::Text(d.to_string())),
             Value::Time(t) => ToSqlOutput::Owned(V::Text(t.format(TIME_FORMAT).to_string())),
+            Value::Duration(d) => ToSqlOutput::Owned(V::Integer(crate::value::micros(*d))),
             Value::DateTime(dt) => {
                 ToSqlOutput::Owned(V::Text(dt.format(DATETIME_FORMAT).to_string()))
             }

@@ -1,6 +1,6 @@
 //! The backend-neutral value type and the conversions between Rust types and it.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 /// A single SQL value, independent of the database that stores it.
@@ -24,6 +24,8 @@ pub enum Value {
     Date(NaiveDate),
     /// A time of day, without a date or zone.
     Time(NaiveTime),
+    /// A span of time (stored as whole microseconds).
+    Duration(TimeDelta),
     /// A point in time, in UTC.
     DateTime(DateTime<Utc>),
     /// A UUID.
@@ -53,6 +55,8 @@ pub enum FieldKind {
     Date,
     /// `chrono::NaiveTime`.
     Time,
+    /// `chrono::TimeDelta` (`chrono::Duration`), stored as microseconds.
+    Duration,
     /// `chrono::DateTime<Utc>`.
     DateTime,
     /// `uuid::Uuid`.
@@ -73,6 +77,7 @@ impl FieldKind {
             FieldKind::Bytes => "bytes",
             FieldKind::Date => "date",
             FieldKind::Time => "time",
+            FieldKind::Duration => "duration",
             FieldKind::DateTime => "datetime",
             FieldKind::Uuid => "uuid",
             FieldKind::Json => "json",
@@ -164,6 +169,7 @@ impl Value {
             (FieldKind::Bytes, v) => Value::Bytes(Vec::<u8>::from_value(v)?),
             (FieldKind::Date, v) => Value::Date(NaiveDate::from_value(v)?),
             (FieldKind::Time, v) => Value::Time(NaiveTime::from_value(v)?),
+            (FieldKind::Duration, v) => Value::Duration(TimeDelta::from_value(v)?),
             (FieldKind::DateTime, v) => Value::DateTime(DateTime::<Utc>::from_value(v)?),
             (FieldKind::Uuid, v) => Value::Uuid(Uuid::from_value(v)?),
             (FieldKind::Json, v) => Value::Json(serde_json::Value::from_value(v)?),
@@ -183,6 +189,7 @@ impl Value {
             Value::Bytes(b) => b.clone().into(),
             Value::Date(d) => d.to_string().into(),
             Value::Time(t) => t.to_string().into(),
+            Value::Duration(d) => duration_string(*d).into(),
             Value::DateTime(dt) => dt.to_rfc3339().into(),
             Value::Uuid(u) => u.to_string().into(),
             Value::Json(j) => j.clone(),
@@ -221,6 +228,7 @@ impl std::fmt::Display for Value {
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
             Value::Date(d) => write!(f, "{d}"),
             Value::Time(t) => write!(f, "{t}"),
+            Value::Duration(d) => f.write_str(&duration_string(*d)),
             Value::DateTime(dt) => write!(f, "{}", dt.to_rfc3339()),
             Value::Uuid(u) => write!(f, "{u}"),
             Value::Json(j) => write!(f, "{j}"),
@@ -396,6 +404,7 @@ from_borrowed!(
     Vec<u8> => |v| match v { Borrowed::Blob(b) => Some(b.to_vec()), _ => None },
     NaiveDate => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     NaiveTime => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
+    TimeDelta => |v| match v { Borrowed::Integer(i) => Some(TimeDelta::microseconds(i)), _ => None },
     DateTime<Utc> => |v| match v { Borrowed::Text(t) => parse_datetime(t), _ => None },
     Uuid => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     serde_json::Value => |v| match v { Borrowed::Text(t) => serde_json::from_str(t).ok(), _ => None },
@@ -412,6 +421,89 @@ fn parse_time(text: &str) -> Result<NaiveTime, ValueError> {
             expected: "a time of day (HH:MM or HH:MM:SS)",
             found: format!("{text:?}"),
         })
+}
+
+/// A duration as the whole microseconds both databases store (saturating).
+pub(crate) fn micros(d: TimeDelta) -> i64 {
+    d.num_microseconds().unwrap_or(if d < TimeDelta::zero() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// A duration as Django writes it: `[-][D ]HH:MM:SS[.ffffff]`.
+pub(crate) fn duration_string(d: TimeDelta) -> String {
+    let micros = micros(d);
+    let sign = if micros < 0 { "-" } else { "" };
+    let micros = micros.unsigned_abs();
+    let (seconds, fraction) = (micros / 1_000_000, micros % 1_000_000);
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let mut out = String::from(sign);
+    if days > 0 {
+        out.push_str(&format!("{days} "));
+    }
+    out.push_str(&format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    ));
+    if fraction > 0 {
+        out.push_str(&format!(".{fraction:06}"));
+    }
+    out
+}
+
+/// A duration as Django reads one: `[-][D day[s], |D ][[HH:]MM:]SS[.f]`
+/// (`1:30:00`, `3 days, 04:05:06`, `90`).
+pub(crate) fn parse_duration(text: &str) -> Option<TimeDelta> {
+    let text = text.trim();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (days, clock) = match text.split_once(' ') {
+        Some((days, rest)) => {
+            let rest = rest.trim_start();
+            let rest = ["days,", "day,", "days", "day"]
+                .iter()
+                .find_map(|word| rest.strip_prefix(word))
+                .unwrap_or(rest)
+                .trim_start();
+            (days.parse::<i64>().ok()?, rest)
+        }
+        None => (0, text),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    let (seconds, whole) = {
+        let last = parts[parts.len() - 1];
+        let seconds: f64 = last.parse().ok()?;
+        (
+            seconds,
+            parts[..parts.len() - 1]
+                .iter()
+                .map(|p| p.parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .ok()?,
+        )
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    let (hours, minutes) = match whole.as_slice() {
+        [] => (0, 0),
+        [m] => (0, *m),
+        [h, m] => (*h, *m),
+        _ => return None,
+    };
+    let micros =
+        ((days * 86_400 + hours * 3600 + minutes * 60) as f64 * 1e6 + seconds * 1e6).round();
+    let delta = TimeDelta::microseconds(micros as i64);
+    Some(if negative { -delta } else { delta })
 }
 
 /// The text form SQLite stores a time of day in: fixed width, so it sorts.
@@ -463,6 +555,11 @@ simple!(NaiveTime, Time, Time, "a time of day (HH:MM or HH:MM:SS)", |v| {
     Value::Text(t) => parse_time(&t),
     Value::DateTime(dt) => Ok(dt.time()),
 });
+simple!(TimeDelta, Duration, Duration, "a duration ([DD] [[HH:]MM:]SS[.ffffff])", |v| {
+    Value::I64(i) => Ok(TimeDelta::microseconds(i)),
+    Value::I32(i) => Ok(TimeDelta::microseconds(i64::from(i))),
+    Value::Text(ref t) => parse_duration(t).ok_or_else(|| ValueError::new("a duration ([DD] [[HH:]MM:]SS[.ffffff])", &v)),
+});
 simple!(DateTime<Utc>, DateTime, DateTime, "a date-time (RFC 3339)", |v| {
     Value::Text(ref t) => parse_datetime(t).ok_or_else(|| ValueError::new("a date-time (RFC 3339)", &v)),
 });
@@ -490,7 +587,7 @@ macro_rules! from_into {
 }
 
 from_into!(bool => Bool, i32 => I32, i64 => I64, f64 => F64, String => Text, &str => Text,
-    Vec<u8> => Bytes, NaiveDate => Date, NaiveTime => Time, DateTime<Utc> => DateTime, Uuid => Uuid,
+    Vec<u8> => Bytes, NaiveDate => Date, NaiveTime => Time, TimeDelta => Duration, DateTime<Utc> => DateTime, Uuid => Uuid,
     serde_json::Value => Json);
 
 impl<T: Into<Value>> From<Option<T>> for Value {
@@ -502,6 +599,32 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_and_write_as_django_does() {
+        let d = |s: i64, us: i64| TimeDelta::seconds(s) + TimeDelta::microseconds(us);
+        let cases = [
+            ("01:30:00", d(5400, 0), "01:30:00"),
+            ("90", d(90, 0), "00:01:30"),
+            ("2:05", d(125, 0), "00:02:05"),
+            ("3 04:05:06", d(3 * 86_400 + 14_706, 0), "3 04:05:06"),
+            ("3 days, 04:05:06", d(3 * 86_400 + 14_706, 0), "3 04:05:06"),
+            ("1 day, 0:00:00.5", d(86_400, 500_000), "1 00:00:00.500000"),
+            ("-00:00:01", d(-1, 0), "-00:00:01"),
+        ];
+        for (text, expected, written) in cases {
+            assert_eq!(parse_duration(text), Some(expected), "{text}");
+            assert_eq!(duration_string(expected), written, "{text}");
+            assert_eq!(
+                parse_duration(written),
+                Some(expected),
+                "{written} reads back"
+            );
+        }
+        for bad in ["", "soon", "1:2:3:4", "x 01:00:00", "-5s", "1e999"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn coercion_table() {

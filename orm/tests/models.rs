@@ -96,6 +96,7 @@ fn every_field_type_round_trips(db: &Database) {
         maybe_moment: None,
         clock: NaiveTime::from_hms_micro_opt(9, 30, 5, 250).unwrap(),
         maybe_clock: None,
+        took: chrono::TimeDelta::microseconds(5_400_000_001),
     };
     e.save(db).unwrap();
     assert!(e.id > 0);
@@ -133,6 +134,13 @@ fn every_field_type_round_trips(db: &Database) {
         Value::Time(NaiveTime::from_hms_opt(7, 45, 0).unwrap())
     );
     assert!(clock.parse_input("25:00").is_err());
+    let long = Everything::TOOK.gt(chrono::TimeDelta::hours(1));
+    assert_eq!(Everything::objects().filter(long).count(db).unwrap(), 1);
+    let took = Everything::meta().try_field("took").unwrap();
+    assert_eq!(
+        took.parse_input("1 day, 2:00:00").unwrap(),
+        Value::Duration(chrono::TimeDelta::hours(26))
+    );
     assert_eq!(
         Everything::objects()
             .filter(Everything::FLAG.eq(true))

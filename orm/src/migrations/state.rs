@@ -28,7 +28,7 @@ mod kind_name {
         super::kind_from_name(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "unknown column type {name:?} (expected bool, i32, i64, f64, text, bytes, \
-                 date, time, datetime, uuid or json)"
+                 date, time, duration, datetime, uuid or json)"
             ))
         })
     }
@@ -44,6 +44,7 @@ pub(crate) fn kind_from_name(name: &str) -> Option<FieldKind> {
         "bytes" => FieldKind::Bytes,
         "date" => FieldKind::Date,
         "time" => FieldKind::Time,
+        "duration" => FieldKind::Duration,
         "datetime" => FieldKind::DateTime,
         "uuid" => FieldKind::Uuid,
         "json" => FieldKind::Json,
@@ -251,6 +252,7 @@ pub(crate) fn default_json(value: &Value) -> Option<serde_json::Value> {
         Value::Bytes(b) => J::String(b.iter().map(|byte| format!("{byte:02x}")).collect()),
         Value::Date(d) => J::String(d.to_string()),
         Value::Time(t) => J::String(t.to_string()),
+        Value::Duration(d) => J::from(crate::value::micros(*d)),
         Value::DateTime(dt) => J::String(dt.to_rfc3339()),
         Value::Uuid(u) => J::String(u.to_string()),
         Value::Json(j) => j.clone(),
@@ -290,6 +292,9 @@ pub(crate) fn default_value(kind: FieldKind, json: &serde_json::Value) -> Result
         }
         FieldKind::Date => Value::Date(text()?.parse().map_err(|_| bad())?),
         FieldKind::Time => Value::Time(text()?.parse().map_err(|_| bad())?),
+        FieldKind::Duration => Value::Duration(chrono::TimeDelta::microseconds(
+            json.as_i64().ok_or_else(bad)?,
+        )),
         FieldKind::DateTime => Value::DateTime(
             chrono::DateTime::parse_from_rfc3339(text()?)
                 .map_err(|_| bad())?
@@ -882,6 +887,7 @@ mod tests {
             Value::Uuid(uuid::Uuid::nil()),
             Value::Json(serde_json::json!({"a": [1, 2]})),
             Value::Time(chrono::NaiveTime::from_hms_opt(9, 30, 0).expect("a time")),
+            Value::Duration(chrono::TimeDelta::minutes(90)),
         ];
         for value in values {
             let kind = match &value {
@@ -894,6 +900,7 @@ mod tests {
                 Value::Date(_) => FieldKind::Date,
                 Value::Uuid(_) => FieldKind::Uuid,
                 Value::Time(_) => FieldKind::Time,
+                Value::Duration(_) => FieldKind::Duration,
                 _ => FieldKind::Json,
             };
             let json = default_json(&value).expect("a default");

@@ -203,6 +203,7 @@ pub struct Everything {
     pub maybe_moment: Option<DateTime<Utc>>,
     pub clock: NaiveTime,
     pub maybe_clock: Option<NaiveTime>,
+    pub took: chrono::TimeDelta,
 }
 
 pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
