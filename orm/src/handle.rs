@@ -364,7 +364,10 @@ impl ModelHandle {
 
     /// Checks the field options, validators and the model's `clean`.
     pub fn validate(&self, instance: &Instance) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
+        let mut errors = self.field_errors(instance);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         match self.meta.ops.validate(&instance.values) {
             Ok(result) => return result,
             Err(error) => errors.add("__all__", error.to_string()),
@@ -442,8 +445,27 @@ impl ModelHandle {
         self.save(exec, instance, SaveMode::Update)
     }
 
+    /// Each field's options checked on its value alone (before the values
+    /// become the typed model, which a value outside the choices cannot).
+    fn field_errors(&self, instance: &Instance) -> ValidationErrors {
+        let mut errors = ValidationErrors::new();
+        for (field, value) in instance.fields() {
+            if !(field.auto && is_unset(value)) {
+                field.validate_value(value, &mut errors);
+            }
+        }
+        errors
+    }
+
     fn save(&self, exec: &impl Executor, instance: &mut Instance, mode: SaveMode) -> Result<()> {
         self.check(instance)?;
+        let errors = self.field_errors(instance);
+        if !errors.is_empty() {
+            return Err(Error::Validation {
+                model: self.meta.name,
+                errors,
+            });
+        }
         let stored =
             exec.with_connection(|conn| self.meta.ops.save(conn, &instance.values, mode))?;
         instance.values = stored;

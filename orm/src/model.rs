@@ -259,7 +259,8 @@ impl FieldMeta {
             return Value::Null;
         }
         if let Some((first, _)) = self.choices.first() {
-            return Value::Text((*first).to_owned());
+            let first = Value::Text((*first).to_owned());
+            return first.clone().coerce(self.kind).unwrap_or(first);
         }
         match self.kind {
             FieldKind::Bool => Value::Bool(false),
@@ -339,6 +340,16 @@ impl FieldMeta {
                 errors.add(
                     self.name,
                     format!("{text:?} is not one of the choices: {}", allowed.join(", ")),
+                );
+            }
+        }
+        if let (Value::I64(_) | Value::I32(_), false) = (value, self.choices.is_empty()) {
+            let stored = value.to_string();
+            if !self.choices.iter().any(|(s, _)| *s == stored) {
+                let allowed: Vec<&str> = self.choices.iter().map(|(s, _)| *s).collect();
+                errors.add(
+                    self.name,
+                    format!("{stored} is not one of the choices: {}", allowed.join(", ")),
                 );
             }
         }

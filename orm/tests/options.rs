@@ -6,13 +6,14 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::*;
 use tack_orm::prelude::*;
-use tack_orm::{Instance, ListQuery};
+use tack_orm::{Instance, ListQuery, Value};
 
 conformance!(
     default_ordering_applies_when_none_is_given,
     timestamps_are_set_by_the_orm,
     timestamps_through_the_model_handle,
     slug_email_and_url_fields_are_checked,
+    integer_choices_are_stored_as_numbers,
 );
 
 fn note(db: &Database, title: &str, pinned: bool) -> Note {
@@ -163,4 +164,49 @@ fn slug_email_and_url_fields_are_checked(db: &Database) {
         .create(db, contact("bob", "bob@localhost", None))
         .unwrap();
     assert_eq!(Contact::objects().count(db).unwrap(), 2);
+}
+
+fn integer_choices_are_stored_as_numbers(db: &Database) {
+    let field = Ticket::meta().try_field("priority").unwrap();
+    assert_eq!(field.kind, tack_orm::FieldKind::I64);
+    assert_eq!(
+        field.choices,
+        [("1", "Low"), ("5", "Normal priority"), ("9", "High")]
+    );
+    let handle = Ticket::meta().handle();
+    assert_eq!(
+        handle.blank().get("priority"),
+        Some(&Value::I64(5)),
+        "the default"
+    );
+    for priority in [Priority::High, Priority::Low] {
+        Ticket::objects()
+            .create(db, Ticket { id: 0, priority })
+            .unwrap();
+    }
+    let stored: Vec<Vec<Value>> = Ticket::objects()
+        .order_by(Ticket::ID.asc())
+        .values_list(db, &["priority"])
+        .unwrap();
+    assert_eq!(stored, [vec![Value::I64(9)], vec![Value::I64(1)]]);
+    let high = Ticket::objects()
+        .filter(Ticket::PRIORITY.eq(Priority::High))
+        .one(db)
+        .unwrap();
+    assert_eq!(high.priority, Priority::High);
+    let urgent = Ticket::objects()
+        .filter(Ticket::PRIORITY.gt(Priority::Normal))
+        .count(db)
+        .unwrap();
+    assert_eq!(urgent, 1, "numbers compare as numbers");
+    // A number that is no choice is refused, naming the field.
+    let mut odd = handle.blank();
+    odd.set_input("priority", "7").unwrap();
+    let error = handle.create(db, &mut odd).unwrap_err();
+    let errors = error.validation_errors().expect("a validation error");
+    assert!(errors.get("priority")[0].contains("1, 5, 9"), "{errors}");
+    let mut fine = handle.blank();
+    fine.set_input("priority", "1").unwrap();
+    handle.create(db, &mut fine).unwrap();
+    assert_eq!(Ticket::objects().count(db).unwrap(), 3);
 }

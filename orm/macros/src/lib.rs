@@ -984,7 +984,51 @@ fn choices(input: DeriveInput) -> syn::Result<Tokens> {
     let mut stored = Vec::new();
     let mut labels = Vec::new();
     let mut variants = Vec::new();
+    let mut numbers = Vec::new();
+    let integer = data.variants.iter().any(|v| v.discriminant.is_some());
     for variant in &data.variants {
+        if integer {
+            let number = match &variant.discriminant {
+                Some((
+                    _,
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(n),
+                        ..
+                    }),
+                )) => n.base10_parse::<i64>()?,
+                Some((
+                    _,
+                    Expr::Unary(syn::ExprUnary {
+                        op: syn::UnOp::Neg(_),
+                        expr,
+                        ..
+                    }),
+                )) if matches!(
+                    &**expr,
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(_),
+                        ..
+                    })
+                ) =>
+                {
+                    let Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(n),
+                        ..
+                    }) = &**expr
+                    else {
+                        unreachable!("matched above")
+                    };
+                    -n.base10_parse::<i64>()?
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        variant,
+                        "integer choices need a number on every variant: `Low = 1`",
+                    ));
+                }
+            };
+            numbers.push(number);
+        }
         if !matches!(variant.fields, Fields::Unit) {
             return Err(syn::Error::new_spanned(
                 variant,
@@ -999,7 +1043,11 @@ fn choices(input: DeriveInput) -> syn::Result<Tokens> {
         for attr in variant.attrs.iter().filter(|a| a.path().is_ident("tack")) {
             attr.parse_nested_meta(|meta| {
                 let lit = meta.value()?.parse::<LitStr>()?;
-                if meta.path.is_ident("value") {
+                if meta.path.is_ident("value") && integer {
+                    return Err(
+                        meta.error("integer choices are stored as their number: drop `value`")
+                    );
+                } else if meta.path.is_ident("value") {
                     value = lit.value();
                 } else if meta.path.is_ident("label") {
                     label = lit.value();
@@ -1009,11 +1057,61 @@ fn choices(input: DeriveInput) -> syn::Result<Tokens> {
                 Ok(())
             })?;
         }
-        stored.push(value);
+        stored.push(match numbers.last() {
+            Some(n) if integer => n.to_string(),
+            _ => value,
+        });
         labels.push(label);
         variants.push(variant.ident.clone());
     }
     let name_str = name.to_string();
+    let storage = if integer {
+        quote! {
+            impl __t::ToValue for #name {
+                fn to_value(&self) -> __t::Value {
+                    __t::Value::I64(match self {
+                        #(#name::#variants => #numbers,)*
+                    })
+                }
+            }
+
+            impl __t::FromValue for #name {
+                fn from_value(value: __t::Value) -> ::core::result::Result<Self, __t::ValueError> {
+                    let number = <i64 as __t::FromValue>::from_value(value.clone())?;
+                    match number {
+                        #(#numbers => ::core::result::Result::Ok(#name::#variants),)*
+                        _ => ::core::result::Result::Err(__t::ValueError::new(concat!("one of the ", #name_str, " choices"), &value)),
+                    }
+                }
+            }
+
+            impl __t::FieldType for #name {
+                const KIND: __t::FieldKind = __t::FieldKind::I64;
+            }
+        }
+    } else {
+        quote! {
+            impl __t::ToValue for #name {
+                fn to_value(&self) -> __t::Value {
+                    __t::Value::Text(::std::string::String::from(__t::Choices::as_str(self)))
+                }
+            }
+
+            impl __t::FromValue for #name {
+                fn from_value(value: __t::Value) -> ::core::result::Result<Self, __t::ValueError> {
+                    match &value {
+                        __t::Value::Text(text) => <#name as __t::Choices>::from_str_value(text)
+                            .ok_or_else(|| __t::ValueError::new(concat!("one of the ", #name_str, " choices"), &value)),
+                        _ => ::core::result::Result::Err(__t::ValueError::new("text", &value)),
+                    }
+                }
+            }
+
+            impl __t::FieldType for #name {
+                const KIND: __t::FieldKind = __t::FieldKind::Text;
+            }
+        }
+    };
     Ok(quote! {
         const _: () = {
             use ::tack_orm as __t;
@@ -1035,25 +1133,7 @@ fn choices(input: DeriveInput) -> syn::Result<Tokens> {
                 }
             }
 
-            impl __t::ToValue for #name {
-                fn to_value(&self) -> __t::Value {
-                    __t::Value::Text(::std::string::String::from(__t::Choices::as_str(self)))
-                }
-            }
-
-            impl __t::FromValue for #name {
-                fn from_value(value: __t::Value) -> ::core::result::Result<Self, __t::ValueError> {
-                    match &value {
-                        __t::Value::Text(text) => <#name as __t::Choices>::from_str_value(text)
-                            .ok_or_else(|| __t::ValueError::new(concat!("one of the ", #name_str, " choices"), &value)),
-                        _ => ::core::result::Result::Err(__t::ValueError::new("text", &value)),
-                    }
-                }
-            }
-
-            impl __t::FieldType for #name {
-                const KIND: __t::FieldKind = __t::FieldKind::Text;
-            }
+            #storage
 
             impl ::core::convert::From<#name> for __t::Value {
                 fn from(choice: #name) -> __t::Value {

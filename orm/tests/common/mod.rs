@@ -167,6 +167,23 @@ pub struct Contact {
     pub site: Option<String>,
 }
 
+/// Integer choices: stored as their number.
+#[derive(Choices, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    Low = 1,
+    #[tack(label = "Normal priority")]
+    Normal = 5,
+    High = 9,
+}
+
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news")]
+pub struct Ticket {
+    pub id: i64,
+    #[tack(choices, default = Priority::Normal)]
+    pub priority: Priority,
+}
+
 fn no_spaces(label: &str) -> Result<(), String> {
     if label.contains(' ') {
         Err("no spaces allowed".into())
@@ -219,6 +236,7 @@ pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
         Watch::meta(),
         Note::meta(),
         Contact::meta(),
+        Ticket::meta(),
         Token::meta(),
         Everything::meta(),
     ]
