@@ -384,6 +384,8 @@ pub(crate) fn operation_sql(
             }
         }
         O::CreateJoinTable { table, join } => join_table(d, table, join)?,
+        O::RunSql { forward, .. } if forward.trim().is_empty() => Vec::new(),
+        O::RunSql { forward, .. } => vec![forward.clone()],
         O::AddConstraint { table, constraint } => match constraint_index(d, table, constraint) {
             Some(index) => vec![index],
             None if sqlite => sqlite_rebuild(table, None)?,

@@ -436,6 +436,17 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         old: Option<JoinTable>,
     },
+    /// A data migration in SQL: `forward` runs on the way up, `backward`
+    /// (when given) on the way back, both inside the migration's
+    /// transaction. The schema state does not change.
+    RunSql {
+        /// The statements to run (several, separated by `;`, are allowed).
+        forward: String,
+        /// The statements that undo them; without them the migration
+        /// cannot be rolled back (an empty string undoes nothing, on purpose).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backward: Option<String>,
+    },
     /// Adds a table-level constraint or index.
     AddConstraint {
         /// The table.
@@ -487,6 +498,10 @@ impl Operation {
             }
             O::CreateJoinTable { table, .. } => format!("Create join table {table}"),
             O::DropJoinTable { table, .. } => format!("Drop join table {table}"),
+            O::RunSql { forward, .. } => {
+                let first = forward.lines().next().unwrap_or_default();
+                format!("Run SQL: {}", first.chars().take(60).collect::<String>())
+            }
             O::AddConstraint { table, constraint } => {
                 format!("Add constraint {} to {table}", constraint.name)
             }
@@ -515,6 +530,7 @@ impl Operation {
             O::RemoveForeignKey { table, column, .. } => format!("remove_fk_{table}_{column}"),
             O::CreateJoinTable { table, .. } => table.clone(),
             O::DropJoinTable { table, .. } => format!("delete_{table}"),
+            O::RunSql { .. } => "run_sql".into(),
             O::AddConstraint { constraint, .. } => constraint.name.clone(),
             O::RemoveConstraint { name, .. } => format!("remove_{name}"),
         }
@@ -601,6 +617,19 @@ impl Operation {
             O::DropJoinTable { table, old } => match old {
                 Some(join) => O::CreateJoinTable { table, join },
                 None => return irreversible("join table definition"),
+            },
+            O::RunSql { forward, backward } => match backward {
+                Some(backward) => O::RunSql {
+                    forward: backward,
+                    backward: Some(forward),
+                },
+                None => {
+                    return Err(Error::query(format!(
+                        "{} cannot be reversed: the file gives no \"backward\" SQL \
+                         (add \"backward\": \"\" if undoing needs nothing)",
+                        self.describe()
+                    )));
+                }
             },
             O::AddConstraint { table, constraint } => O::RemoveConstraint {
                 table,
@@ -825,6 +854,7 @@ impl ProjectState {
                     Error::query(format!("cannot drop missing join table {table:?}"))
                 })?;
             }
+            O::RunSql { .. } => {}
             O::AddConstraint { table, constraint } => {
                 let t = self.table_mut(table)?;
                 if t.constraints.iter().any(|c| c.name == constraint.name) {
