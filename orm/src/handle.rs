@@ -315,7 +315,7 @@ impl ModelHandle {
     /// that does not fit the primary key is `InvalidValue`).
     pub fn get(&self, exec: &impl Executor, pk: &Value) -> Result<Instance> {
         let pk = self.meta.pk_field().coerce(pk.clone())?;
-        let query = ListQuery::new().filter(self.pk_is(pk)).limit(2);
+        let query = ListQuery::new().filter(self.pk_is(pk)).limit(1);
         self.list(exec, &query)?
             .into_iter()
             .next()
