@@ -544,17 +544,26 @@ impl ModelMeta {
         sets
     }
 
-    /// What a form or API says when `fields` are taken together:
-    /// `a article with this slug already exists`, `... with this author and
-    /// slug ...`.
+    /// What a form or API says when `fields` are taken together, as Django
+    /// says it: `Article with this Slug already exists.`, `Entry with this
+    /// Author and Slug already exists.`
     pub fn unique_message(&self, fields: &[&FieldMeta]) -> String {
-        let names: Vec<&str> = fields.iter().map(|f| f.verbose_name).collect();
+        let capfirst = |text: &str| {
+            let mut chars = text.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect::<String>()
+            })
+        };
+        let names: Vec<String> = fields.iter().map(|f| capfirst(f.verbose_name)).collect();
         let names = match names.split_last() {
-            Some((last, [])) => (*last).to_owned(),
+            Some((last, [])) => last.clone(),
             Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
             None => String::from("values"),
         };
-        format!("a {} with this {names} already exists", self.verbose_name)
+        format!(
+            "{} with this {names} already exists.",
+            capfirst(self.verbose_name)
+        )
     }
 
     /// The fields a unique constraint the database named covers: a

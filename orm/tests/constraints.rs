@@ -130,7 +130,7 @@ fn enforced(db: &Database) {
     );
     assert_eq!(
         conflicts.get("slug"),
-        ["a entry with this author and slug already exists"]
+        ["Entry with this Author and Slug already exists."]
     );
     let error = Entry::objects().create(db, twin).unwrap_err();
     assert_eq!(violated(&error), ["author", "slug"]);
