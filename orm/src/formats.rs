@@ -29,10 +29,10 @@ impl TextFormat {
         let (ok, message) = match self {
             TextFormat::Slug => (
                 is_slug(text),
-                "enter a valid slug: letters, numbers, underscores or hyphens",
+                "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.",
             ),
-            TextFormat::Email => (is_email(text), "enter a valid e-mail address"),
-            TextFormat::Url => (is_url(text), "enter a valid URL"),
+            TextFormat::Email => (is_email(text), "Enter a valid email address."),
+            TextFormat::Url => (is_url(text), "Enter a valid URL."),
         };
         if ok { Ok(()) } else { Err(message) }
     }

@@ -306,6 +306,33 @@ impl FieldMeta {
         }
     }
 
+    /// The text a form shows for `value`, which [`FieldMeta::parse_input`]
+    /// reads back: empty for `NULL` and `false`, `on` for `true`, a
+    /// browser's `datetime-local` and `time` shapes (seconds only when set).
+    pub fn format_input(&self, value: &Value) -> String {
+        fn seconds(second: u32, nanos: u32) -> &'static str {
+            match (second, nanos) {
+                (0, 0) => "%H:%M",
+                (_, 0) => "%H:%M:%S",
+                _ => "%H:%M:%S%.6f",
+            }
+        }
+        use chrono::Timelike;
+        match value {
+            Value::Null | Value::Bool(false) => String::new(),
+            Value::Bool(true) => "on".to_owned(),
+            Value::Date(date) => date.format("%Y-%m-%d").to_string(),
+            Value::Time(time) => time
+                .format(seconds(time.second(), time.nanosecond()))
+                .to_string(),
+            Value::DateTime(at) => {
+                let format = format!("%Y-%m-%dT{}", seconds(at.second(), at.nanosecond()));
+                at.naive_utc().format(&format).to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Checks one value against this field's options, adding messages to `errors`.
     pub fn validate_value(&self, value: &Value, errors: &mut ValidationErrors) {
         if value.is_null() {
@@ -751,5 +778,42 @@ pub trait Choices: Sized + Copy + 'static {
             .iter()
             .find(|(s, _)| *s == stored)
             .map_or(stored, |(_, label)| label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_text_reads_back() {
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+        let cases = [
+            (FieldKind::Bool, Value::Bool(true), "on"),
+            (FieldKind::Bool, Value::Bool(false), ""),
+            (FieldKind::Date, Value::Date(at), "2024-05-01"),
+            (
+                FieldKind::DateTime,
+                Value::DateTime(at.and_hms_opt(9, 30, 0).unwrap().and_utc()),
+                "2024-05-01T09:30",
+            ),
+            (
+                FieldKind::DateTime,
+                Value::DateTime(at.and_hms_opt(9, 30, 5).unwrap().and_utc()),
+                "2024-05-01T09:30:05",
+            ),
+            (
+                FieldKind::Time,
+                Value::Time(chrono::NaiveTime::from_hms_opt(7, 5, 0).unwrap()),
+                "07:05",
+            ),
+            (FieldKind::I64, Value::I64(-3), "-3"),
+            (FieldKind::Text, Value::Text("hi".into()), "hi"),
+        ];
+        for (kind, value, text) in cases {
+            let field = FieldMeta::new("f", kind);
+            assert_eq!(field.format_input(&value), text, "{kind:?}");
+            assert_eq!(field.parse_input(text).unwrap(), value, "{kind:?} back");
+        }
     }
 }

@@ -1,0 +1,8 @@
+use tack_forms::Form;
+
+#[derive(Form)]
+enum Topic {
+    News,
+}
+
+fn main() {}
