@@ -1,6 +1,9 @@
 //! `#[derive(Form)]`: fields from struct fields, binding, cleaning.
 
+mod common;
+
 use chrono::NaiveDate;
+use common::{Case, Change, changed};
 use tack_forms::{Errors, FieldKind, Form, FormData};
 
 #[derive(Debug, Form, PartialEq)]
@@ -65,23 +68,9 @@ const VALID: &[(&str, &str)] = &[
     ("handle", "ada-l"),
 ];
 
-fn with(changes: &[(&str, Option<&str>)]) -> FormData {
-    let mut data = FormData::new();
-    for (name, value) in VALID {
-        match changes.iter().find(|(n, _)| n == name) {
-            Some((_, None)) => {}
-            Some((_, Some(changed))) => data.push(*name, *changed),
-            None => data.push(*name, *value),
-        }
-    }
-    for (name, value) in changes {
-        if let Some(value) = value
-            && !VALID.iter().any(|(n, _)| n == name)
-        {
-            data.push(*name, *value);
-        }
-    }
-    data
+fn with(changes: &[Change<'_>]) -> FormData {
+    let valid: Vec<(&str, String)> = VALID.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+    changed(&valid, changes)
 }
 
 #[test]
@@ -148,8 +137,6 @@ fn a_valid_submission_is_the_typed_struct() {
 
 #[test]
 fn each_kind_of_bad_input_is_an_error_beside_its_field() {
-    // (changes to the valid data, the field in error, its message)
-    type Case<'a> = (&'a [(&'a str, Option<&'a str>)], &'a str, &'a str);
     let cases: &[Case<'_>] = &[
         (&[("username", None)], "username", "This field is required."),
         (
