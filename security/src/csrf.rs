@@ -20,7 +20,7 @@ use crate::{BoxError, Error, ResponseFuture};
 
 /// The form field that carries the token in urlencoded forms.
 pub const FORM_FIELD: &str = "csrfmiddlewaretoken";
-/// The header that carries the token (scripts, multipart forms).
+/// The header that carries the token (scripts).
 pub const HEADER: &str = "x-csrftoken";
 /// The session key the secret is kept under (feature `sessions`).
 #[cfg(feature = "sessions")]
@@ -28,6 +28,9 @@ pub const SESSION_KEY: &str = "_csrf_secret";
 
 /// Django's default limit for a form body read into memory: 2.5 MiB.
 const DEFAULT_BODY_LIMIT: usize = 2_621_440;
+/// How far into a multipart body the token is looked for: 10 MiB, as far
+/// as tack-forms reads a form by default.
+const DEFAULT_MULTIPART_LIMIT: usize = 10 * 1024 * 1024;
 /// The CSRF cookie lasts a year, as in Django.
 const COOKIE_MAX_AGE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
@@ -45,6 +48,7 @@ struct Config {
     trust_forwarded_proto: bool,
     debug: bool,
     body_limit: usize,
+    multipart_limit: usize,
 }
 
 impl fmt::Debug for Config {
@@ -65,8 +69,10 @@ impl fmt::Debug for Config {
 /// for pages to render.
 ///
 /// The token comes from the `csrfmiddlewaretoken` field of an urlencoded
-/// form (the body is read, up to a limit, and handed on unchanged) or from
-/// the `X-CSRFToken` header. The secret it is checked against lives in the
+/// form (the body is read, up to a limit, and handed on unchanged), from
+/// that part of a multipart form (read up to that part, which should come
+/// first; the uploads after it are handed on unread), or from the
+/// `X-CSRFToken` header. The secret it is checked against lives in the
 /// `csrftoken` cookie, or, with the `sessions` feature, in the
 /// `tack_sessions::Session` when the request has one (put this layer inside
 /// the session layer). `Origin` must be this site or a trusted origin; over
@@ -99,6 +105,7 @@ impl CsrfLayer {
                 trust_forwarded_proto: false,
                 debug: false,
                 body_limit: DEFAULT_BODY_LIMIT,
+                multipart_limit: DEFAULT_MULTIPART_LIMIT,
             }),
         }
     }
@@ -178,6 +185,12 @@ impl CsrfLayer {
     /// larger ones are refused with 413.
     pub fn with_body_limit(self, bytes: usize) -> Self {
         self.map(|config| config.body_limit = bytes)
+    }
+
+    /// How far into a multipart body the token part is looked for (default
+    /// 10 MiB); a body whose token comes later is refused with 413.
+    pub fn with_multipart_limit(self, bytes: usize) -> Self {
+        self.map(|config| config.multipart_limit = bytes)
     }
 }
 
@@ -287,6 +300,17 @@ where
         token::verify(sent, secret)?;
         return Ok(Body::new(body));
     }
+    if let Some(content_type) = multipart_type(&parts.headers) {
+        let (sent, body) = crate::multipart::token(
+            content_type,
+            Body::new(body),
+            FORM_FIELD,
+            config.multipart_limit,
+        )
+        .await?;
+        token::verify(&sent, secret)?;
+        return Ok(body);
+    }
     if !is_urlencoded(&parts.headers) {
         return Err(Error::CsrfTokenMissing);
     }
@@ -307,6 +331,15 @@ where
         .ok_or(Error::CsrfTokenMissing)?;
     token::verify(sent, secret)?;
     Ok(Body::from(bytes))
+}
+
+/// The Content-Type of a multipart form body.
+fn multipart_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let media = value.split(';').next()?.trim();
+    media
+        .eq_ignore_ascii_case("multipart/form-data")
+        .then_some(value)
 }
 
 fn is_urlencoded(headers: &HeaderMap) -> bool {

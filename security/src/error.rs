@@ -20,7 +20,7 @@ pub enum Error {
     /// An unsafe request came without a token.
     #[error(
         "CSRF token missing: send it in the `csrfmiddlewaretoken` form field \
-         (urlencoded forms) or the `X-CSRFToken` header"
+         (urlencoded and multipart forms; put it first in a multipart form) or the `X-CSRFToken` header"
     )]
     CsrfTokenMissing,
     /// The token sent is not the right length or uses characters a token never has.

@@ -4,6 +4,7 @@ mod csrf;
 mod error;
 mod headers;
 mod hosts;
+mod multipart;
 mod token;
 
 use std::future::Future;

@@ -554,3 +554,85 @@ fn rotation_invalidates_old_tokens() {
         assert_eq!(accepted.status(), StatusCode::OK);
     });
 }
+
+/// A multipart body: text parts, then a file part, then more text parts.
+fn multipart(before: &[(&str, &str)], file: &str, after: &[(&str, &str)]) -> String {
+    let part = |(name, value): &(&str, &str)| {
+        format!("--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let mut body: String = before.iter().map(part).collect();
+    body.push_str(&format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"cover\"; filename=\"c.txt\"\r\nContent-Type: text/plain\r\n\r\n{file}\r\n"
+    ));
+    body.extend(after.iter().map(part));
+    body.push_str("--XyZ--\r\n");
+    body
+}
+
+#[test]
+fn multipart_forms_carry_the_token_in_their_body() {
+    futures_executor::block_on(async {
+        let layer = plain().with_multipart_limit(64 * 1024);
+        let client = TestClient::new(layer.layer(tower::service_fn(common::app)));
+        let masked = client.get("/form").send().await.text();
+        let stranger = TestClient::new(plain().layer(tower::service_fn(common::app)));
+        let other = stranger.get("/form").send().await.text();
+        let file = "0123456789".repeat(3000);
+        let cases: Vec<(&str, String, StatusCode)> = vec![
+            (
+                "token first",
+                multipart(
+                    &[("csrfmiddlewaretoken", &masked), ("title", "Hi")],
+                    &file,
+                    &[],
+                ),
+                StatusCode::OK,
+            ),
+            (
+                "token after the file",
+                multipart(
+                    &[("title", "Hi")],
+                    &file,
+                    &[("csrfmiddlewaretoken", &masked)],
+                ),
+                StatusCode::OK,
+            ),
+            (
+                "no token",
+                multipart(&[("title", "Hi")], &file, &[]),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "another secret's token",
+                multipart(&[("csrfmiddlewaretoken", &other)], &file, &[]),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "token past the limit",
+                multipart(&[], &file.repeat(3), &[("csrfmiddlewaretoken", &masked)]),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            (
+                "not multipart at all",
+                "garbage".to_owned(),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (name, body, expected) in cases {
+            let response = client
+                .post("/")
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(body.clone())
+                .send()
+                .await;
+            assert_eq!(response.status(), expected, "{name}: {}", response.text());
+            if expected == StatusCode::OK {
+                assert_eq!(
+                    response.text(),
+                    format!("ok:{body}"),
+                    "{name}: the body is handed on whole"
+                );
+            }
+        }
+    });
+}
