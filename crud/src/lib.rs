@@ -3,6 +3,8 @@
 mod crud;
 mod doc;
 mod error;
+#[cfg(feature = "html")]
+pub mod html;
 mod json;
 mod permission;
 mod query;
@@ -10,5 +12,7 @@ mod service;
 
 pub use crud::{AfterHook, BeforeHook, Crud, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE};
 pub use error::Error;
+#[cfg(feature = "html")]
+pub use html::{CrudPages, TEMPLATES};
 pub use permission::{Action, AllowAll, Permission, ReadOnly};
 pub use service::ResponseFuture;

@@ -270,7 +270,7 @@ fn kind_of(value: &serde_json::Value) -> &'static str {
     }
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -291,7 +291,7 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn scoped<M: Model>(config: &Config<M>, parts: &Parts) -> QuerySet<M> {
+pub(crate) fn scoped<M: Model>(config: &Config<M>, parts: &Parts) -> QuerySet<M> {
     match &config.scope {
         Some(scope) => scope(parts, M::objects()),
         None => M::objects(),
@@ -319,7 +319,7 @@ fn not_found<M: Model>(pk: &Value) -> Error {
 }
 
 /// The object with primary key `pk` inside the scope.
-fn fetch<M: Model>(
+pub(crate) fn fetch<M: Model>(
     config: &Config<M>,
     parts: &Parts,
     conn: &Connection,

@@ -155,9 +155,7 @@ impl ModelForm {
         let mut form = self.form(exec, instance)?;
         form.state.bind(data);
         form.apply();
-        if form.state.errors().is_empty() {
-            form.check(exec)?;
-        }
+        form.check(exec)?;
         Ok(form)
     }
 
@@ -429,17 +427,28 @@ impl BoundModelForm {
         }
     }
 
-    /// The model's validation and unique constraints, as form errors.
+    /// The model's validation (once every field is valid) and its unique
+    /// constraints (on the fields that are), as form errors.
     fn check(&mut self, exec: &impl Executor) -> Result<(), Error> {
         let names: Vec<String> = self.state.fields().iter().map(|f| f.name.clone()).collect();
         let known: Vec<&str> = names.iter().map(String::as_str).collect();
         let handle = self.form.handle;
-        if let Err(errors) = handle.validate(&self.instance) {
+        if self.state.errors().is_empty()
+            && let Err(errors) = handle.validate(&self.instance)
+        {
             self.state.errors_mut().extend_from(&errors, &known);
             return Ok(());
         }
         let conflicts = handle.unique_conflicts(exec, &self.instance, !self.instance.is_saved())?;
-        self.state.errors_mut().extend_from(&conflicts, &known);
+        let mut fresh = ValidationErrors::new();
+        for (field, messages) in conflicts.fields() {
+            if self.state.errors().field(field).is_empty() {
+                for message in messages {
+                    fresh.add(field.clone(), message.clone());
+                }
+            }
+        }
+        self.state.errors_mut().extend_from(&fresh, &known);
         Ok(())
     }
 

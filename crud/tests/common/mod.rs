@@ -20,7 +20,7 @@ pub enum Status {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news")]
+#[tack(app = "news", display = "{display_name}")]
 pub struct Author {
     pub id: i64,
     #[tack(max_length = 100)]
@@ -30,7 +30,7 @@ pub struct Author {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news")]
+#[tack(app = "news", display = "{name}")]
 pub struct Tag {
     pub id: i64,
     #[tack(unique, max_length = 50)]
@@ -41,7 +41,8 @@ pub struct Tag {
 #[tack(
     app = "news",
     clean = "check_article",
-    unique_together = "author, title"
+    unique_together = "author, title",
+    display = "{title}"
 )]
 pub struct Article {
     pub id: i64,
@@ -71,7 +72,7 @@ fn check_article(article: &Article, errors: &mut ValidationErrors) {
 }
 
 #[derive(Model, Clone, Debug)]
-#[tack(app = "news")]
+#[tack(app = "news", display = "{author_name}")]
 pub struct Comment {
     pub id: i64,
     #[tack(on_delete = "cascade", related_name = "comments")]
