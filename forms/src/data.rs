@@ -96,8 +96,23 @@ impl FormData {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let content_type = request
-            .headers()
+        let (parts, body) = request.into_parts();
+        FormData::from_body(&parts.headers, body, limits).await
+    }
+
+    /// Like [`FormData::from_request`], from the request's headers and its
+    /// body taken apart (a handler keeps the request to render a page with):
+    /// `let body = std::mem::replace(request.body_mut(), Body::empty());`.
+    pub async fn from_body<B>(
+        headers: &http::HeaderMap,
+        body: B,
+        limits: &Limits,
+    ) -> Result<FormData, Error>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
@@ -108,7 +123,6 @@ impl FormData {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        let body = request.into_body();
         match media.as_str() {
             "application/x-www-form-urlencoded" => {
                 let bytes =

@@ -238,9 +238,21 @@ impl Field {
         self
     }
 
-    /// Sets the widget.
-    pub fn widget(mut self, widget: Widget) -> Field {
+    /// Sets the widget (attributes added earlier stay).
+    pub fn widget(mut self, mut widget: Widget) -> Field {
+        widget.attrs.extend(std::mem::take(&mut self.widget.attrs));
         self.widget = widget;
+        self
+    }
+
+    /// Adds HTML attributes to the widget (`[("autocomplete", "username")]`).
+    pub fn attrs<K: Into<String>, V: Into<String>>(
+        mut self,
+        attrs: impl IntoIterator<Item = (K, V)>,
+    ) -> Field {
+        self.widget
+            .attrs
+            .extend(attrs.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 

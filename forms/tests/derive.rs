@@ -18,7 +18,7 @@ struct Signup {
     username: String,
     #[form(email)]
     email: String,
-    #[form(widget = "password")]
+    #[form(attrs = [("autocomplete", "new-password")], widget = "password")]
     password: String,
     #[form(widget = "password", label = "Password again")]
     password2: String,
@@ -104,6 +104,11 @@ fn fields_come_from_the_struct() {
     assert_eq!(by("birthday").kind, FieldKind::Date);
     assert_eq!(by("email").kind, FieldKind::Email);
     assert_eq!(by("password").widget.name, "password");
+    assert_eq!(
+        by("password").widget.attrs,
+        [("autocomplete".to_owned(), "new-password".to_owned())],
+        "attributes stay when the widget is named after them"
+    );
     assert!(by("terms").required);
     assert!(!by("newsletter").required);
     assert_eq!(by("language").kind, FieldKind::Choice);

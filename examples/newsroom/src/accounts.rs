@@ -10,6 +10,7 @@ use tack_auth::{
     Credentials, CurrentUser, Password, PasswordHasher, User, Validators, create_superuser,
     redirect_after_login,
 };
+use tack_forms::{Bound, Form, FormData, Limits};
 use tack_http::{Body, IntoResponse, Json, Response};
 use tack_routing::{Error, RequestExt};
 use tack_security::CsrfToken;
@@ -55,24 +56,34 @@ struct NextQuery {
     next: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginForm {
-    #[serde(default)]
+/// The sign-in form (Django's `AuthenticationForm`).
+#[derive(Debug, Form)]
+pub struct SignIn {
+    #[form(max_length = 150, attrs = [("autocomplete", "username"), ("autofocus", "")])]
     username: String,
-    #[serde(default)]
+    #[form(widget = "password", attrs = [("autocomplete", "current-password")])]
     password: String,
+    /// Where to go once signed in.
+    #[form(widget = "hidden")]
     next: Option<String>,
+}
+
+/// A form body read into a form's data; a body that is not a form is a
+/// 400 (or 413, 415) page.
+pub async fn form_data(request: &mut Request<Body>) -> Result<FormData, Error> {
+    let body = std::mem::replace(request.body_mut(), Body::empty());
+    FormData::from_body(request.headers(), body, &Limits::default())
+        .await
+        .map_err(|error| Error::http(error.status(), error.to_string()))
 }
 
 fn login_page(
     state: &Newsroom,
     request: &Request<Body>,
     status: StatusCode,
-    username: &str,
-    next: &str,
-    error: Option<String>,
+    form: &Bound<SignIn>,
 ) -> Response {
-    let ctx = context! { username, next, error };
+    let ctx = context! { form => form.view() };
     state
         .templates
         .render_status_for(request, status, "login.html", ctx)
@@ -82,15 +93,8 @@ fn login_page(
 /// `GET /accounts/login/`: the sign-in form.
 pub async fn login_form(state: Arc<Newsroom>, request: Request<Body>) -> Result<Response, Error> {
     let query: NextQuery = request.query()?;
-    let next = query.next.unwrap_or_default();
-    Ok(login_page(
-        &state,
-        &request,
-        StatusCode::OK,
-        "",
-        &next,
-        None,
-    ))
+    let form = SignIn::form().initial("next", query.next.unwrap_or_default());
+    Ok(login_page(&state, &request, StatusCode::OK, &form))
 }
 
 /// `POST /accounts/login/`: signs in and goes to `?next=` when it is a path
@@ -103,9 +107,13 @@ pub async fn login(state: Arc<Newsroom>, mut request: Request<Body>) -> Result<R
         .map(|addr| addr.0.ip());
     let csrf = request.extensions().get::<CsrfToken>().cloned();
     let messages = request.extensions().get::<Messages>().cloned();
-    let form: LoginForm = request.form().await?;
-    let next = form.next.clone().unwrap_or_default();
-    let credentials = Credentials::password(&form.username, Password::new(form.password));
+    let mut form = SignIn::bind(&form_data(&mut request).await?);
+    let Some(sign_in) = form.cleaned() else {
+        return Ok(login_page(&state, &request, StatusCode::OK, &form));
+    };
+    let next = sign_in.next.clone().unwrap_or_default();
+    let credentials =
+        Credentials::password(&sign_in.username, Password::new(sign_in.password.clone()));
     match state.auth.authenticate(&credentials, client).await {
         Ok(user) => {
             state
@@ -122,22 +130,19 @@ pub async fn login(state: Arc<Newsroom>, mut request: Request<Body>) -> Result<R
             let hosts: Vec<&str> = state.allowed_hosts.iter().map(String::as_str).collect();
             Ok(see_other(redirect_after_login(Some(&next), &hosts, "/")))
         }
-        Err(tack_auth::Error::InvalidCredentials) => Ok(login_page(
-            &state,
-            &request,
-            StatusCode::OK,
-            &form.username,
-            &next,
-            Some("The username or password is not right.".into()),
-        )),
-        Err(error @ tack_auth::Error::Throttled { .. }) => Ok(login_page(
-            &state,
-            &request,
-            StatusCode::TOO_MANY_REQUESTS,
-            &form.username,
-            &next,
-            Some(error.to_string()),
-        )),
+        Err(tack_auth::Error::InvalidCredentials) => {
+            form.add_error(None, "The username or password is not right.");
+            Ok(login_page(&state, &request, StatusCode::OK, &form))
+        }
+        Err(error @ tack_auth::Error::Throttled { .. }) => {
+            form.add_error(None, error.to_string());
+            Ok(login_page(
+                &state,
+                &request,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form,
+            ))
+        }
         Err(error) => Err(auth_error(error)),
     }
 }

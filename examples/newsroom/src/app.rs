@@ -67,6 +67,10 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("404.html", include_str!("../templates/404.html")),
     ("500.html", include_str!("../templates/500.html")),
     ("login.html", include_str!("../templates/login.html")),
+    (
+        "crud/base.html",
+        include_str!("../templates/crud/base.html"),
+    ),
 ];
 
 impl Newsroom {
@@ -84,6 +88,9 @@ impl Newsroom {
         }
         let templates = builder
             .add_embedded(EMBEDDED_TEMPLATES)
+            .add_embedded(tack_crud::TEMPLATES)
+            .add_embedded(tack_forms::TEMPLATES)
+            .configure(|env| tack_forms::install(env))
             .debug(settings.debug)
             .static_url("/static/")
             .reverse_urls(move |name: &str, params: &[(String, String)]| {
@@ -239,6 +246,10 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
         .name("api-token")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
+        .nest_service(
+            "/write",
+            crate::write::pages(state.db.clone(), state.templates.clone()),
+        )
         .nest_service("/api/articles", articles)
         .nest_service("/api/comments", comments)
         .route_service("/api/openapi.json", docs.clone())

@@ -11,6 +11,7 @@ pub mod db;
 pub mod models;
 pub mod pages;
 pub mod settings;
+pub mod write;
 
 pub use app::{App, Newsroom, StartError, app, app_with_database};
 pub use settings::Settings;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use http::{Request, StatusCode};
 use serde::{Deserialize, Serialize};
 use tack_auth::{CurrentUser, User};
+use tack_forms::Form;
 use tack_http::{Body, Response};
 use tack_routing::{Error, RequestExt};
 use tack_templates::{Serde, Value, context};
@@ -138,7 +139,7 @@ pub async fn article_detail(
     state: Arc<Newsroom>,
     request: Request<Body>,
 ) -> Result<Response, Error> {
-    article_page(&state, request, StatusCode::OK, Value::UNDEFINED).await
+    article_page(&state, request, StatusCode::OK, CommentForm::form().view()).await
 }
 
 /// The article page, with `form` (the comment form's values and errors).
@@ -190,9 +191,15 @@ async fn article_page(
 /// The longest comment the form accepts.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 
-#[derive(Debug, Deserialize)]
-struct CommentForm {
-    #[serde(default)]
+/// The comment form under an article.
+#[derive(Debug, Form)]
+pub struct CommentForm {
+    #[form(
+        label = "Your comment",
+        widget = "textarea",
+        max_length = MAX_COMMENT_CHARS,
+        attrs = [("rows", "4")]
+    )]
     body: String,
 }
 
@@ -216,21 +223,19 @@ pub async fn comment_create(
             &tack_auth::guard::login_redirect_url("/accounts/login/", &next),
         ));
     };
-    let form: CommentForm = request.form().await?;
-    let body = form.body.trim().to_owned();
-    let problem = if body.is_empty() {
-        Some("Write something before posting.".to_owned())
-    } else if body.chars().count() > MAX_COMMENT_CHARS {
-        Some(format!(
-            "A comment has at most {MAX_COMMENT_CHARS} characters."
-        ))
-    } else {
-        None
+    let form = CommentForm::bind(&crate::accounts::form_data(&mut request).await?);
+    let body = match form.into_cleaned() {
+        Ok(comment) => comment.body,
+        Err(form) => {
+            return article_page(
+                &state,
+                request,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form.view(),
+            )
+            .await;
+        }
     };
-    if let Some(problem) = problem {
-        let form = context! { body => form.body, errors => context! { body => vec![problem] } };
-        return article_page(&state, request, StatusCode::UNPROCESSABLE_ENTITY, form).await;
-    }
     let messages = request
         .extensions()
         .get::<tack_sessions::Messages>()

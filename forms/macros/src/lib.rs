@@ -27,8 +27,8 @@ struct FieldOptions {
     calls: Vec<Tokens>,
 }
 
-const FIELD_OPTIONS: &str = "label, help_text, initial, widget, max_length, min_length, min, max, \
-     choices, validate, required, disabled, email, url, slug";
+const FIELD_OPTIONS: &str = "label, help_text, initial, widget, attrs, max_length, min_length, min, \
+     max, choices, validate, required, disabled, email, url, slug";
 
 fn form(input: DeriveInput) -> syn::Result<Tokens> {
     let name = &input.ident;
@@ -138,9 +138,9 @@ fn field_options(field: &syn::Field) -> syn::Result<FieldOptions> {
                     calls.push(quote! { widget(::tack_forms::Widget::named(#text)) });
                 }
                 "max_length" | "min_length" => {
-                    let n: syn::LitInt = meta.value()?.parse()?;
+                    let n: Expr = meta.value()?.parse()?;
                     let method = Ident::new(&option, meta.path.span());
-                    calls.push(quote! { #method(#n) });
+                    calls.push(quote! { #method((#n) as usize) });
                 }
                 "min" | "max" => {
                     let bound: Expr = meta.value()?.parse()?;
@@ -150,6 +150,10 @@ fn field_options(field: &syn::Field) -> syn::Result<FieldOptions> {
                 "choices" => {
                     let choices: Expr = meta.value()?.parse()?;
                     calls.push(quote! { choices(#choices) });
+                }
+                "attrs" => {
+                    let attrs: Expr = meta.value()?.parse()?;
+                    calls.push(quote! { attrs(#attrs) });
                 }
                 "validate" => {
                     let paths = if meta.input.peek(Token![=]) {
