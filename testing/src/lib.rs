@@ -4,7 +4,11 @@ mod client;
 pub mod db;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(feature = "server")]
+mod socket;
 
 pub use client::{TestClient, TestRequest, TestResponse};
 #[cfg(feature = "server")]
 pub use server::{Server, send, serve};
+#[cfg(feature = "server")]
+pub use socket::SocketClient;

@@ -219,6 +219,7 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
     let articles = api::articles(state.db.clone());
     let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
+    let write = crate::write::pages(state.db.clone(), state.templates.clone());
     Ok(Router::new()
         .route("/", get(with_state(state, pages::index)))
         .name("index")
@@ -246,10 +247,12 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
         .name("api-token")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
-        .nest_service(
-            "/write",
-            crate::write::pages(state.db.clone(), state.templates.clone()),
-        )
+        // Routed with the full path kept, so the sign-in guard's `?next=`
+        // and the pages' links name /write/... (a nested service sees the
+        // path without its prefix).
+        .route_service("/write/", write.clone())
+        .name("write")
+        .route_service("/write/{*rest}", write)
         .nest_service("/api/articles", articles)
         .nest_service("/api/comments", comments)
         .route_service("/api/openapi.json", docs.clone())
