@@ -1,5 +1,5 @@
 //! The REST API: `/api/articles/`, `/api/comments/`, the OpenAPI document
-//! and its docs page (see NEWSROOM.md).
+//! and its docs page (see the newsroom's paths in ARCHITECTURE.md).
 
 use chrono::Utc;
 use http::request::Parts;

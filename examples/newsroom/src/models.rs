@@ -1,4 +1,4 @@
-//! The newsroom's models (see NEWSROOM.md): authors, articles, tags, comments.
+//! The newsroom's models (see the newsroom's paths in ARCHITECTURE.md): authors, articles, tags, comments.
 
 use chrono::{DateTime, Utc};
 use tack_orm::prelude::*;

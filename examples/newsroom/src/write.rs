@@ -1,7 +1,7 @@
 //! "My articles" at `/write/`: signed-in authors list, write, edit and
 //! delete their own articles; editors (who may change any article) see
 //! every one. The same `Crud<Article>` definition as the API, drawn as
-//! pages (see NEWSROOM.md).
+//! pages (see the newsroom's paths in ARCHITECTURE.md).
 
 use http::request::Parts;
 use tack_auth::guard::{Guard, GuardLayer};

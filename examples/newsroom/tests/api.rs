@@ -1,4 +1,4 @@
-//! The REST API and its documentation (NEWSROOM.md's contract).
+//! The REST API and its documentation (the newsroom's paths in ARCHITECTURE.md).
 
 use http::StatusCode;
 use serde_json::Value;
