@@ -164,6 +164,9 @@ pub struct Field {
     pub disabled: bool,
     /// Further checks on the submitted text, run once the built-in ones pass.
     pub validators: Vec<Validator>,
+    /// For a file field holding a stored file: where it is served (the
+    /// widget links to it and offers to clear it).
+    pub file_url: Option<String>,
 }
 
 impl fmt::Debug for Field {
@@ -208,6 +211,7 @@ impl Field {
             choices: Vec::new(),
             disabled: false,
             validators: Vec::new(),
+            file_url: None,
         }
     }
 

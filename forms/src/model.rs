@@ -6,16 +6,19 @@ use tack_orm::{
     ModelHandle, ModelMeta, TextFormat, ValidationErrors, Value,
 };
 
+use std::sync::Arc;
+
 use crate::Error;
-use crate::data::FormData;
+use crate::data::{FormData, UploadedFile};
 use crate::field::{Field, FieldKind, Widget};
 use crate::form::{Errors, FormState};
+use crate::storage::Storage;
 
 /// The label of the empty option of a select (Django's `---------`).
 pub const EMPTY_LABEL: &str = "---------";
 
 /// How to build a form for one model: which fields, which are read-only,
-/// which widgets. Cheap to clone; keep one per view.
+/// which widgets, where uploads go. Cheap to clone; keep one per view.
 #[derive(Debug, Clone)]
 pub struct ModelForm {
     handle: ModelHandle,
@@ -24,6 +27,17 @@ pub struct ModelForm {
     readonly: Vec<String>,
     widgets: Vec<(String, Widget)>,
     prefix: Option<String>,
+    storage: Option<SharedStorage>,
+}
+
+/// The storage file fields save through.
+#[derive(Clone)]
+struct SharedStorage(Arc<dyn Storage>);
+
+impl std::fmt::Debug for SharedStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Storage")
+    }
 }
 
 impl ModelForm {
@@ -37,7 +51,15 @@ impl ModelForm {
             readonly: Vec::new(),
             widgets: Vec::new(),
             prefix: None,
+            storage: None,
         }
+    }
+
+    /// Where the model's file fields (`#[tack(file)]`) keep their uploads;
+    /// a form with a file field needs one to save an upload.
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> ModelForm {
+        self.storage = Some(SharedStorage(storage));
+        self
     }
 
     /// The form for model `M`.
@@ -139,6 +161,7 @@ impl ModelForm {
             state,
             instance,
             many,
+            uploads: Vec::new(),
         })
     }
 
@@ -154,7 +177,7 @@ impl ModelForm {
     ) -> Result<BoundModelForm, Error> {
         let mut form = self.form(exec, instance)?;
         form.state.bind(data);
-        form.apply();
+        form.apply(data);
         form.check(exec)?;
         Ok(form)
     }
@@ -193,7 +216,16 @@ impl ModelForm {
         for name in self.field_names() {
             let mut field = if let Some(column) = meta.fields.iter().find(|f| f.name == name) {
                 let value = instance.get(&name).cloned().unwrap_or(Value::Null);
-                column_field(exec, column, &value)?
+                let mut field = column_field(exec, column, &value)?;
+                if column.file.is_some() {
+                    let stored = field.initial.first().cloned();
+                    if let Some(stored) = stored {
+                        // The stored file satisfies a required field.
+                        field.required = false;
+                        field.file_url = self.storage.as_ref().map(|s| s.0.url(&stored));
+                    }
+                }
+                field
             } else {
                 let (m2m, ids) = many
                     .iter()
@@ -233,6 +265,7 @@ fn capitalized(text: &str) -> String {
 /// The form field for one column, its initial text from `value`.
 fn column_field(exec: &impl Executor, meta: &FieldMeta, value: &Value) -> Result<Field, Error> {
     let kind = match (meta.kind, meta.format) {
+        _ if meta.file.is_some() => FieldKind::File,
         _ if meta.relation.is_some() || !meta.choices.is_empty() => FieldKind::Choice,
         (OrmKind::Bool, _) => FieldKind::Boolean,
         (OrmKind::I32 | OrmKind::I64, _) => FieldKind::Integer,
@@ -257,6 +290,12 @@ fn column_field(exec: &impl Executor, meta: &FieldMeta, value: &Value) -> Result
         && meta.max_length.is_none();
     if long_text {
         field.widget = Widget::named("textarea");
+    }
+    if let Some(rules) = meta.file {
+        field.widget = Widget::named("clearable_file");
+        if !rules.content_types.is_empty() {
+            field.widget = field.widget.attr("accept", rules.content_types.join(","));
+        }
     }
     if let Some(relation) = meta.relation {
         let target = (relation.target)();
@@ -326,6 +365,8 @@ pub struct BoundModelForm {
     state: FormState,
     instance: Instance,
     many: Vec<(&'static ManyToManyMeta, Vec<Value>)>,
+    /// Uploads that passed their checks, saved to storage on `save`.
+    uploads: Vec<(&'static FieldMeta, UploadedFile)>,
 }
 
 impl BoundModelForm {
@@ -379,7 +420,7 @@ impl BoundModelForm {
 
     /// Puts the submitted texts on the object, each through its field's
     /// parser; a text that does not parse is an error beside its field.
-    fn apply(&mut self) {
+    fn apply(&mut self, data: &FormData) {
         let meta = self.form.handle.meta();
         let fields: Vec<(String, bool)> = self
             .state
@@ -392,6 +433,18 @@ impl BoundModelForm {
                 continue;
             }
             let input = self.state.input(&name);
+            if let Some(column) = meta
+                .fields
+                .iter()
+                .find(|f| f.name == name && f.file.is_some())
+            {
+                let upload = input.file.cloned();
+                let clear = data
+                    .get(&self.state.html_name(&format!("{name}-clear")))
+                    .is_some_and(crate::field::is_checked);
+                self.apply_file(column, upload, clear);
+                continue;
+            }
             if let Some(column) = meta.fields.iter().find(|f| f.name == name) {
                 // A saved object's primary key is never changed by a form
                 // (a formset's hidden id field only says which row it is).
@@ -425,6 +478,49 @@ impl BoundModelForm {
                 }
             }
         }
+    }
+
+    /// An upload checked against the field's rules (kept for `save`), or
+    /// the stored file cleared.
+    fn apply_file(
+        &mut self,
+        column: &'static FieldMeta,
+        upload: Option<UploadedFile>,
+        clear: bool,
+    ) {
+        let rules = column.file.expect("apply_file is called for file fields");
+        let Some(upload) = upload else {
+            if clear {
+                let empty = if column.null {
+                    Value::Null
+                } else {
+                    Value::Text(String::new())
+                };
+                let _ = self.instance.set(column.name, empty);
+                if self
+                    .state
+                    .field(column.name)
+                    .is_some_and(|f| !column.blank && f.kind == FieldKind::File)
+                {
+                    self.state
+                        .errors_mut()
+                        .add(column.name, "This field is required.");
+                }
+            }
+            return;
+        };
+        if let Some(message) = upload_problem(&rules, &upload) {
+            self.state.errors_mut().add(column.name, message);
+            return;
+        }
+        if clear {
+            self.state.errors_mut().add(
+                column.name,
+                "Please either submit a file or check the clear checkbox, not both.",
+            );
+            return;
+        }
+        self.uploads.push((column, upload));
     }
 
     /// The model's validation (once every field is valid) and its unique
@@ -464,6 +560,7 @@ impl BoundModelForm {
         let handle = self.form.handle;
         let creating = !self.instance.is_saved();
         let mut instance = self.instance.clone();
+        let stored = self.store_uploads(&mut instance)?;
         let many = self.many.clone();
         let saved = conn.atomic(|tx| {
             if creating {
@@ -477,11 +574,13 @@ impl BoundModelForm {
             handle.get(tx, instance.pk())
         });
         match saved {
-            Ok(stored) => {
-                self.instance = stored.clone();
-                Ok(Some(stored))
+            Ok(row) => {
+                self.instance = row.clone();
+                self.uploads.clear();
+                Ok(Some(row))
             }
             Err(error) => {
+                self.forget(&stored);
                 let meta = handle.meta();
                 let names: Vec<String> =
                     self.state.fields().iter().map(|f| f.name.clone()).collect();
@@ -512,6 +611,111 @@ impl BoundModelForm {
                 Ok(None)
             }
         }
+    }
+}
+
+impl BoundModelForm {
+    /// Saves each checked upload through the storage and points its field
+    /// at the stored name; answers the names, to remove if the write fails.
+    fn store_uploads(&self, instance: &mut Instance) -> Result<Vec<String>, Error> {
+        if self.uploads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(storage) = &self.form.storage else {
+            return Err(Error::Storage {
+                name: self.uploads[0].1.file_name.clone(),
+                message: format!(
+                    "{} has a file field: give its ModelForm a storage (ModelForm::storage)",
+                    self.form.handle.meta().name
+                ),
+            });
+        };
+        let mut stored = Vec::new();
+        for (column, upload) in &self.uploads {
+            let rules = column.file.expect("uploads are kept for file fields only");
+            match storage
+                .0
+                .save(&format!("{}{}", rules.upload_to, upload.file_name), upload)
+            {
+                Ok(name) => {
+                    let _ = instance.set(column.name, Value::Text(name.clone()));
+                    stored.push(name);
+                }
+                Err(error) => {
+                    self.forget(&stored);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Removes files stored for a write that did not happen.
+    fn forget(&self, stored: &[String]) {
+        if let Some(storage) = &self.form.storage {
+            for name in stored {
+                if let Err(error) = storage.0.delete(name) {
+                    tracing::warn!(%error, name, "an upload of a failed write could not be removed");
+                }
+            }
+        }
+    }
+}
+
+/// Why an upload does not fit the field's rules, in Django's words.
+fn upload_problem(rules: &tack_orm::FileRules, upload: &UploadedFile) -> Option<String> {
+    if upload.size == 0 {
+        return Some("The submitted file is empty.".to_owned());
+    }
+    if let Some(max) = rules.max_size
+        && upload.size > max
+    {
+        return Some(format!(
+            "Ensure this file has at most {max} bytes (it has {}).",
+            upload.size
+        ));
+    }
+    let claimed = upload
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !rules.content_types.is_empty()
+        && !rules
+            .content_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&claimed))
+    {
+        return Some(format!(
+            "Upload a valid file: {claimed} is not one of {}.",
+            rules.content_types.join(", ")
+        ));
+    }
+    if claimed.starts_with("image/") && !looks_like(&claimed, upload) {
+        return Some(
+            "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// Whether the first bytes of an upload are those of the image type it
+/// claims (PNG, JPEG, GIF, WebP); other types are taken at their word.
+fn looks_like(content_type: &str, upload: &UploadedFile) -> bool {
+    let mut head = [0u8; 12];
+    let read = std::fs::File::open(upload.path())
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    let head = &head[..read];
+    match content_type {
+        "image/png" => head.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => head.starts_with(&[0xff, 0xd8, 0xff]),
+        "image/gif" => head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a"),
+        "image/webp" => head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP",
+        _ => true,
     }
 }
 

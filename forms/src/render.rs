@@ -57,6 +57,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/forms/widgets/file.html"),
     ),
     (
+        "forms/widgets/clearable_file.html",
+        include_str!("../templates/forms/widgets/clearable_file.html"),
+    ),
+    (
         "forms/widgets/checkbox.html",
         include_str!("../templates/forms/widgets/checkbox.html"),
     ),
@@ -337,6 +341,8 @@ impl Object for FieldView {
                         .collect::<Vec<_>>(),
                 )
             }
+            "file_url" => Value::from(field.file_url.clone()),
+            "current" => Value::from(field.initial.first().cloned()),
             "max_length" => Value::from(field.max_length),
             "min_length" => Value::from(field.min_length),
             "min" => Value::from(field.min.map(crate::field::number)),

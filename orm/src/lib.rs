@@ -35,8 +35,8 @@ pub use expr::{Assignment, Column, Expr, F, Lookup, Operand, Order, Q};
 pub use formats::TextFormat;
 pub use handle::{Instance, ListQuery, ModelHandle};
 pub use model::{
-    AutoNow, Choices, Constraint, ConstraintKind, FieldMeta, ManyToManyMeta, Model, ModelMeta,
-    OnDelete, Related, Relation, RelationKind, ReverseMeta, StatementCache, Validator,
+    AutoNow, Choices, Constraint, ConstraintKind, FieldMeta, FileRules, ManyToManyMeta, Model,
+    ModelMeta, OnDelete, Related, Relation, RelationKind, ReverseMeta, StatementCache, Validator,
 };
 pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};
 pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField, Reverse};

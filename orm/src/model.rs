@@ -124,6 +124,19 @@ pub enum AutoNow {
     Save,
 }
 
+/// What a file field accepts (Django's `FileField`/`ImageField` options):
+/// the field stores the name a storage kept the file under; forms check an
+/// upload against these rules and save it through their storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileRules {
+    /// The folder inside the storage (`covers/`).
+    pub upload_to: &'static str,
+    /// The largest upload in bytes, if limited.
+    pub max_size: Option<u64>,
+    /// The content types accepted (`image/png`), empty for any.
+    pub content_types: &'static [&'static str],
+}
+
 /// A custom field validator: the message when the value is refused.
 pub type Validator = fn(&Value) -> Result<(), String>;
 
@@ -212,6 +225,8 @@ pub struct FieldMeta {
     pub editable: bool,
     /// The shape text values must have (`slug`, `email`, `url`).
     pub format: Option<crate::formats::TextFormat>,
+    /// A file field's rules (`#[tack(file)]` on a text field).
+    pub file: Option<FileRules>,
 }
 
 impl FieldMeta {
@@ -238,6 +253,7 @@ impl FieldMeta {
             auto_now: None,
             editable: true,
             format: None,
+            file: None,
         }
     }
 

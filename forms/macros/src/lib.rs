@@ -220,4 +220,5 @@ const WIDGETS: &[&str] = &[
     "radio",
     "checkboxes",
     "file",
+    "clearable_file",
 ];

@@ -73,12 +73,29 @@ pub struct Comment {
     pub body: String,
 }
 
+/// A model with a file field.
+#[derive(Model, Clone, Debug)]
+#[tack(app = "news", display = "{name}")]
+pub struct Profile {
+    pub id: i64,
+    #[tack(max_length = 50)]
+    pub name: String,
+    #[tack(
+        file,
+        upload_to = "avatars/",
+        max_upload_size = 1000,
+        content_types = "image/png, image/gif"
+    )]
+    pub avatar: Option<String>,
+}
+
 pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
     vec![
         Author::meta(),
         Tag::meta(),
         Article::meta(),
         Comment::meta(),
+        Profile::meta(),
     ]
 }
 

@@ -104,6 +104,10 @@ struct FieldOpts {
     auto_now: Option<(&'static str, Span)>,
     editable: Option<bool>,
     format: Option<(&'static str, Span)>,
+    file: Option<Span>,
+    upload_to: Option<String>,
+    max_upload_size: Option<u64>,
+    content_types: Option<String>,
 }
 
 fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
@@ -156,19 +160,66 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 o.format = Some(("Email", p.span()));
             } else if p.is_ident("url") {
                 o.format = Some(("Url", p.span()));
+            } else if p.is_ident("file") {
+                o.file = Some(p.span());
+            } else if p.is_ident("upload_to") {
+                o.upload_to = Some(string(&meta)?);
+            } else if p.is_ident("max_upload_size") {
+                o.max_upload_size = Some(meta.value()?.parse::<LitInt>()?.base10_parse()?);
+            } else if p.is_ident("content_types") {
+                o.content_types = Some(string(&meta)?);
             } else if p.is_ident("editable") {
                 o.editable = Some(meta.value()?.parse::<syn::LitBool>()?.value);
             } else {
                 return Err(meta.error(
                     "unknown tack field option; expected one of: primary_key, max_length, unique, index, \
                      default, choices, verbose_name, help_text, db_column, blank, on_delete, related_name, \
-                     validate, join_table, related_field, auto_now, auto_now_add, editable, slug, email, url",
+                     validate, join_table, related_field, auto_now, auto_now_add, editable, slug, email, url, \
+                     file, upload_to, max_upload_size, content_types",
                 ));
             }
             Ok(())
         })?;
     }
     Ok(o)
+}
+
+/// `#[tack(file, upload_to = "covers/", max_upload_size = 2000000,
+/// content_types = "image/png, image/jpeg")]` on a `String` field.
+fn file_rules(o: &FieldOpts, inner: &Type) -> syn::Result<Tokens> {
+    let Some(span) = o.file else {
+        if o.upload_to.is_some() || o.max_upload_size.is_some() || o.content_types.is_some() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "upload_to, max_upload_size and content_types need `file` on the same field",
+            ));
+        }
+        return Ok(quote!(::core::option::Option::None));
+    };
+    if last_ident(inner).as_deref() != Some("String") {
+        return Err(syn::Error::new(
+            span,
+            "file applies to String and Option<String> fields: they store the name the storage keeps the file under",
+        ));
+    }
+    let upload_to = o.upload_to.clone().unwrap_or_default();
+    let max_size = match o.max_upload_size {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
+    let types: Vec<String> = o
+        .content_types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(quote!(::core::option::Option::Some(__t::FileRules {
+        upload_to: #upload_to,
+        max_size: #max_size,
+        content_types: &[#(#types),*],
+    })))
 }
 
 struct ModelOpts {
@@ -599,6 +650,8 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 let format = format_ident!("{}", format);
                 quote!(::core::option::Option::Some(__t::TextFormat::#format.default_max_length()))
             }
+            // Django's FileField: names up to 100 characters.
+            (None, None) if o.file.is_some() => quote!(::core::option::Option::Some(100u32)),
             (None, None) => quote!(::core::option::Option::None),
         };
         let default = match &o.default {
@@ -664,6 +717,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
             }
             None => quote!(::core::option::Option::None),
         };
+        let file = file_rules(&o, inner)?;
         field_metas.push(quote! {
             __t::FieldMeta {
                 name: #fname,
@@ -685,6 +739,7 @@ fn model(input: DeriveInput) -> syn::Result<Tokens> {
                 auto_now: #auto_now,
                 editable: #editable,
                 format: #format,
+                file: #file,
             }
         });
         from_row
