@@ -87,13 +87,25 @@ impl<M: Model> std::fmt::Debug for CrudPages<M> {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Pages {
     base_path: Option<String>,
     columns: Vec<&'static str>,
     form: ModelForm,
+    storage: Option<Arc<dyn tack_forms::Storage>>,
     related: Vec<&'static ModelMeta>,
     limits: Limits,
+}
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("base_path", &self.base_path)
+            .field("columns", &self.columns)
+            .field("form", &self.form)
+            .field("storage", &self.storage.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<M: Model> Crud<M> {
@@ -129,6 +141,7 @@ impl<M: Model> Crud<M> {
                 base_path: self.config.base_path.clone(),
                 columns,
                 form: ModelForm::of::<M>().fields(&names),
+                storage: None,
                 related: Vec::new(),
                 limits: Limits::default(),
             }),
@@ -176,7 +189,20 @@ impl<M: Model> CrudPages<M> {
     /// # Panics
     /// If a name is not an editable field of `M`.
     pub fn form_fields(mut self, names: &[&str]) -> Self {
-        self.pages().form = ModelForm::of::<M>().fields(names);
+        let mut form = ModelForm::of::<M>().fields(names);
+        if let Some(storage) = &self.pages.storage {
+            form = form.storage(storage.clone());
+        }
+        self.pages().form = form;
+        self
+    }
+
+    /// Where the model's file fields keep uploads (the forms are then sent
+    /// as `multipart/form-data`).
+    pub fn storage(mut self, storage: Arc<dyn tack_forms::Storage>) -> Self {
+        let pages = self.pages();
+        pages.form = pages.form.clone().storage(storage.clone());
+        pages.storage = Some(storage);
         self
     }
 
@@ -629,7 +655,7 @@ impl<M: Model> CrudPages<M> {
             M::meta()
                 .fields
                 .iter()
-                .any(|f| f.name == *n && f.kind == tack_orm::FieldKind::Bytes)
+                .any(|f| f.name == *n && f.file.is_some())
         });
         Ok(context! {
             form => form,

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use http::Request;
 use http::StatusCode;
 use tack_auth::{Auth, AuthLayer, CurrentUser, DbBackend, DbTokenStore, MemoryThrottle, User};
+use tack_forms::LocalStorage;
 use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
@@ -42,6 +43,8 @@ pub struct Newsroom {
     pub allowed_hosts: Vec<String>,
     /// Debug mode (detailed error pages).
     pub debug: bool,
+    /// Uploads (cover images), served at `/media/`.
+    pub media: Arc<LocalStorage>,
 }
 
 /// `{{ csrf_token }}`: masked only when a template prints it, so pages
@@ -130,6 +133,10 @@ impl Newsroom {
         } else {
             Groups::in_memory()
         };
+        std::fs::create_dir_all(&settings.media_root).map_err(|source| StartError::Media {
+            path: settings.media_root.clone(),
+            source,
+        })?;
         Ok(Newsroom {
             groups,
             db,
@@ -137,6 +144,7 @@ impl Newsroom {
             allowed_hosts: settings.allowed_hosts.clone(),
             templates,
             debug: settings.debug,
+            media: Arc::new(LocalStorage::new(&settings.media_root, "/media/")),
         })
     }
 
@@ -219,7 +227,11 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
     let articles = api::articles(state.db.clone());
     let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
-    let write = crate::write::pages(state.db.clone(), state.templates.clone());
+    let write = crate::write::pages(
+        state.db.clone(),
+        state.templates.clone(),
+        state.media.clone(),
+    );
     Ok(Router::new()
         .route("/", get(with_state(state, pages::index)))
         .name("index")
@@ -259,6 +271,7 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
         .name("api-schema")
         .route_service("/api/docs/", docs)
         .name("api-docs")
+        .nest_service("/media", ServeDir::new(state.media.root()))
         .nest_service("/static", ServeDir::new(app_dir("static"))))
 }
 
@@ -285,6 +298,16 @@ pub enum StartError {
     /// The session table could not be created.
     #[error("sessions: {0}")]
     Sessions(tack_sessions::Error),
+    /// The media folder could not be made.
+    #[error(
+        "media folder {path}: {source} (set NEWSROOM_MEDIA_ROOT to a folder this process may write)"
+    )]
+    Media {
+        /// `NEWSROOM_MEDIA_ROOT`.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Worker threads that run database queries off the async executor.

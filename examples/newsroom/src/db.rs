@@ -138,6 +138,7 @@ pub fn seed(db: &Database) -> tack_orm::Result<()> {
                 status,
                 published_at: (status == Status::Published).then_some(created),
                 created_at: created,
+                cover: None,
                 tags: ManyToMany::new(),
             };
             article.save(conn)?;

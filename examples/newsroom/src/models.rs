@@ -66,6 +66,15 @@ pub struct Article {
     pub published_at: Option<DateTime<Utc>>,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+    /// A picture above the headline, kept in the media storage.
+    #[tack(
+        file,
+        upload_to = "covers/",
+        max_upload_size = 2_000_000,
+        content_types = "image/png, image/jpeg, image/gif, image/webp",
+        verbose_name = "cover image"
+    )]
+    pub cover: Option<String>,
     /// Its tags.
     pub tags: ManyToMany<Tag>,
 }

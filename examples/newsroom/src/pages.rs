@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use http::{Request, StatusCode};
 use serde::{Deserialize, Serialize};
 use tack_auth::{CurrentUser, User};
-use tack_forms::Form;
+use tack_forms::{Form, LocalStorage, Storage};
 use tack_http::{Body, Response};
 use tack_routing::{Error, RequestExt};
 use tack_templates::{Serde, Value, context};
@@ -31,10 +31,12 @@ struct ArticleView {
     author_name: String,
     published_at: Option<DateTime<Utc>>,
     tags: Vec<String>,
+    /// Where the cover image is served, when there is one.
+    cover_url: Option<String>,
 }
 
-impl From<&Article> for ArticleView {
-    fn from(article: &Article) -> Self {
+impl ArticleView {
+    fn new(article: &Article, media: &LocalStorage) -> Self {
         ArticleView {
             title: article.title.clone(),
             slug: article.slug.clone(),
@@ -44,6 +46,11 @@ impl From<&Article> for ArticleView {
                 .cached()
                 .map_or_else(String::new, |author| author.display_name.clone()),
             published_at: article.published_at,
+            cover_url: article
+                .cover
+                .as_deref()
+                .filter(|name| !name.is_empty())
+                .map(|name| media.url(name)),
             tags: article
                 .tags
                 .loaded()
@@ -119,7 +126,10 @@ pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Respo
     if number > pages {
         return Err(not_found(format!("There is no page {number}.")));
     }
-    let shown: Vec<ArticleView> = articles.iter().map(ArticleView::from).collect();
+    let shown: Vec<ArticleView> = articles
+        .iter()
+        .map(|article| ArticleView::new(article, &state.media))
+        .collect();
     let page = context! {
         number => number,
         count => pages,
@@ -180,7 +190,7 @@ async fn article_page(
             created_at: c.created_at,
         })
         .collect();
-    let article = ArticleView::from(&article);
+    let article = ArticleView::new(&article, &state.media);
     let ctx = context! { article => Serde(&article), comments => Serde(&comments), form };
     Ok(state
         .templates

@@ -16,6 +16,10 @@ pub struct Settings {
     pub debug: bool,
     /// Hosts this server answers for (`NEWSROOM_ALLOWED_HOSTS`, comma separated).
     pub allowed_hosts: Vec<String>,
+    /// `NEWSROOM_MEDIA_ROOT`: where uploads (cover images) are kept, served
+    /// at `/media/`; by default a `media` folder beside a SQLite file, else
+    /// in the working directory.
+    pub media_root: PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -26,6 +30,7 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &"***")
             .field("debug", &self.debug)
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("media_root", &self.media_root)
             .finish()
     }
 }
@@ -73,6 +78,9 @@ impl Settings {
             Some(key) if !key.is_empty() => key,
             _ => stored_secret_key(&secret_key_path(&database_url))?,
         };
+        let media_root = lookup("NEWSROOM_MEDIA_ROOT")
+            .filter(|root| !root.is_empty())
+            .map_or_else(|| default_media_root(&database_url), PathBuf::from);
         let allowed_hosts = lookup("NEWSROOM_ALLOWED_HOSTS")
             .map(|hosts| {
                 hosts
@@ -95,7 +103,16 @@ impl Settings {
             secret_key,
             debug,
             allowed_hosts,
+            media_root,
         })
+    }
+}
+
+/// Where uploads live unless told: beside a SQLite file, else in the working directory.
+fn default_media_root(database_url: &str) -> PathBuf {
+    match database_url.strip_prefix("sqlite://") {
+        Some(file) => Path::new(file).with_file_name("media"),
+        None => PathBuf::from("media"),
     }
 }
 

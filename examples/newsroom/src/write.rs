@@ -3,10 +3,13 @@
 //! every one. The same `Crud<Article>` definition as the API, drawn as
 //! pages (see the newsroom's paths in ARCHITECTURE.md).
 
+use std::sync::Arc;
+
 use http::request::Parts;
 use tack_auth::guard::{Guard, GuardLayer};
 use tack_auth::{CurrentUser, User};
 use tack_crud::{Action, CrudPages};
+use tack_forms::LocalStorage;
 use tack_http::Problem;
 use tack_orm::{AsyncDatabase, Connection, ForeignKey, Lookup, ModelExt, Q, Value};
 use tack_templates::Templates;
@@ -55,7 +58,11 @@ fn author_of(conn: &Connection, parts: &Parts) -> Result<Author, tack_crud::Erro
 }
 
 /// The pages, behind a sign-in guard.
-pub fn pages(db: AsyncDatabase, templates: Templates) -> Guard<CrudPages<Article>, User> {
+pub fn pages(
+    db: AsyncDatabase,
+    templates: Templates,
+    media: Arc<LocalStorage>,
+) -> Guard<CrudPages<Article>, User> {
     let articles = crate::api::articles(db)
         .base_path(PATH)
         .page_size(20, 100)
@@ -77,7 +84,16 @@ pub fn pages(db: AsyncDatabase, templates: Templates) -> Guard<CrudPages<Article
     let pages = articles
         .pages(templates)
         .base_path(PATH)
-        .form_fields(&["title", "slug", "body", "status", "published_at", "tags"])
+        .storage(media)
+        .form_fields(&[
+            "title",
+            "slug",
+            "body",
+            "status",
+            "published_at",
+            "cover",
+            "tags",
+        ])
         .list_display(&["title", "status", "published_at"])
         .related_models(&crate::models::all());
     GuardLayer::login_required("/accounts/login/").layer(pages)

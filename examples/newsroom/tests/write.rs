@@ -150,6 +150,58 @@ async fn the_write_flow(url: String) {
     assert!(detail.contains("<dd>science</dd>"), "{detail}");
     assert!(detail.contains("<dd>Ada Reporter</dd>"), "{detail}");
 
+    // A cover image, sent as a multipart form with the CSRF token in its body.
+    let edit_form = client.get(&format!("{detail_path}edit/")).await;
+    let token = csrf_token(&text(&edit_form));
+    assert!(text(&edit_form).contains(r#"enctype="multipart/form-data""#));
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a tiny cover";
+    let covered = client
+        .post_multipart(
+            &format!("{detail_path}edit/"),
+            &[
+                ("csrfmiddlewaretoken", &token),
+                ("title", "Whales sing in a new key"),
+                ("slug", "whales-new-key"),
+                ("body", "Recordings from the bay."),
+                ("status", "draft"),
+                ("tags", &science),
+            ],
+            &[("cover", "whale song.png", "image/png", png)],
+        )
+        .await;
+    assert_eq!(
+        covered.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        text(&covered)
+    );
+    let served = client.get("/media/covers/whale%20song.png").await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.body().as_ref(), png);
+    let fake = client
+        .post_multipart(
+            &format!("{detail_path}edit/"),
+            &[
+                ("csrfmiddlewaretoken", &token),
+                ("title", "x"),
+                ("slug", "whales-new-key"),
+                ("status", "draft"),
+            ],
+            &[(
+                "cover",
+                "evil.png",
+                "image/png",
+                b"<script>alert(1)</script>",
+            )],
+        )
+        .await;
+    assert_eq!(fake.status(), StatusCode::OK);
+    assert!(
+        text(&fake).contains("Upload a valid image."),
+        "{}",
+        text(&fake)
+    );
+
     let taken = post_page(
         &client,
         "/write/new/",

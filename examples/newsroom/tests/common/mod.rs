@@ -17,9 +17,20 @@ pub fn settings_for(url: &str) -> Settings {
     Settings::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.to_owned()),
         "NEWSROOM_SECRET_KEY" => Some(SECRET.to_owned()),
+        // Uploads of the tests go to a temporary folder, never the checkout.
+        "NEWSROOM_MEDIA_ROOT" => Some(media_root(url).display().to_string()),
         _ => None,
     })
     .unwrap()
+}
+
+/// The media folder of the app on the database at `url` (one per test).
+pub fn media_root(url: &str) -> std::path::PathBuf {
+    let name: String = url
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    std::env::temp_dir().join(format!("newsroom-test-media-{name}"))
 }
 
 /// Settings on a fresh SQLite file (kept while the first value lives).
