@@ -162,6 +162,7 @@ impl ModelForm {
             instance,
             many,
             uploads: Vec::new(),
+            stored: Vec::new(),
         })
     }
 
@@ -367,6 +368,9 @@ pub struct BoundModelForm {
     many: Vec<(&'static ManyToManyMeta, Vec<Value>)>,
     /// Uploads that passed their checks, saved to storage on `save`.
     uploads: Vec<(&'static FieldMeta, UploadedFile)>,
+    /// What the last successful `save` stored, to remove if an enclosing
+    /// transaction rolls back.
+    stored: Vec<String>,
 }
 
 impl BoundModelForm {
@@ -577,6 +581,7 @@ impl BoundModelForm {
             Ok(row) => {
                 self.instance = row.clone();
                 self.uploads.clear();
+                self.stored = stored;
                 Ok(Some(row))
             }
             Err(error) => {
@@ -615,6 +620,55 @@ impl BoundModelForm {
 }
 
 impl BoundModelForm {
+    /// Saves the object and its inline formsets (the comments under an
+    /// article) in one transaction: the object first, so new child rows
+    /// point at its key, then each set. Answers `None`, with nothing
+    /// written (and no upload kept), when the form or any set is invalid or
+    /// the database refuses a row; the errors are on the forms.
+    pub fn save_with_inlines(
+        &mut self,
+        conn: &Connection,
+        inlines: &mut [&mut crate::BoundInlineFormSet],
+    ) -> Result<Option<Instance>, Error> {
+        enum Abort {
+            Invalid,
+            Failed(Error),
+        }
+        impl From<tack_orm::Error> for Abort {
+            fn from(error: tack_orm::Error) -> Self {
+                Abort::Failed(Error::Database(error))
+            }
+        }
+        if !self.is_valid() || inlines.iter().any(|set| !set.is_valid()) {
+            return Ok(None);
+        }
+        let before = self.instance.clone();
+        let outcome = conn.atomic(|tx| {
+            let Some(parent) = self.save(tx).map_err(Abort::Failed)? else {
+                return Err(Abort::Invalid);
+            };
+            for set in inlines.iter_mut() {
+                if !set.save(tx, &parent).map_err(Abort::Failed)? {
+                    return Err(Abort::Invalid);
+                }
+            }
+            Ok(parent)
+        });
+        match outcome {
+            Ok(parent) => Ok(Some(parent)),
+            Err(abort) => {
+                // The rows were rolled back: so go the files and the key.
+                let stored = std::mem::take(&mut self.stored);
+                self.forget(&stored);
+                self.instance = before;
+                match abort {
+                    Abort::Invalid => Ok(None),
+                    Abort::Failed(error) => Err(error),
+                }
+            }
+        }
+    }
+
     /// Saves each checked upload through the storage and points its field
     /// at the stored name; answers the names, to remove if the write fails.
     fn store_uploads(&self, instance: &mut Instance) -> Result<Vec<String>, Error> {

@@ -323,7 +323,73 @@ fn an_invalid_child_saves_nothing(db: &Database) {
     assert!(names(db, &post).is_empty());
 }
 
+fn a_parent_and_its_inlines_are_saved_together_or_not_at_all(db: &Database) {
+    let seed = seed(db);
+    let parent_form =
+        tack_forms::ModelForm::of::<Article>().fields(&["title", "slug", "author", "status"]);
+    let data = |slug: &str, name: &str| {
+        FormData::from_pairs([
+            ("title", "With comments".to_owned()),
+            ("slug", slug.to_owned()),
+            ("author", seed.ada.id.to_string()),
+            ("status", "draft".to_owned()),
+            ("comment-TOTAL_FORMS", "1".to_owned()),
+            ("comment-INITIAL_FORMS", "0".to_owned()),
+            ("comment-0-name", name.to_owned()),
+            ("comment-0-body", "first!".to_owned()),
+        ])
+    };
+    let conn = db.connection().unwrap();
+    let sent = data("with-comments", "ann");
+    let mut parent = parent_form.bind(db, &sent, None).unwrap();
+    let blank = Article::meta().handle().blank();
+    let mut set = comments().bind(db, &sent, &blank).unwrap();
+    let saved = parent
+        .save_with_inlines(&conn, &mut [&mut set])
+        .unwrap()
+        .expect("saved");
+    let article: Article = saved.to_model().unwrap();
+    assert_eq!(
+        names(db, &article),
+        ["ann"],
+        "the new child points at the new parent"
+    );
+
+    // The database refuses the child after the parent was written: neither stays.
+    conn.execute_batch("CREATE UNIQUE INDEX one_name ON news_comment (name)")
+        .unwrap();
+    let sent = data("second", "ann");
+    let mut parent = parent_form.bind(db, &sent, None).unwrap();
+    let mut set = comments().bind(db, &sent, &blank).unwrap();
+    assert!(parent.is_valid() && set.is_valid());
+    assert!(
+        parent
+            .save_with_inlines(&conn, &mut [&mut set])
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !parent.instance().is_saved(),
+        "the form does not keep a rolled-back key"
+    );
+    assert_eq!(Article::objects().count(db).unwrap(), 1);
+    assert!(!set.forms()[0].errors().is_empty());
+
+    // An invalid child: nothing is tried.
+    let sent = data("third", &"x".repeat(60));
+    let mut parent = parent_form.bind(db, &sent, None).unwrap();
+    let mut set = comments().bind(db, &sent, &blank).unwrap();
+    assert!(
+        parent
+            .save_with_inlines(&conn, &mut [&mut set])
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(Article::objects().count(db).unwrap(), 1);
+}
+
 on_both_databases!(
+    a_parent_and_its_inlines_are_saved_together_or_not_at_all,
     inline_forms_show_the_parents_rows,
     inline_forms_create_change_and_delete_in_one_transaction,
     a_row_of_another_parent_is_never_written,
