@@ -117,19 +117,19 @@ fn printed(
     state: Option<&State<'_, '_>>,
     value: &Value,
 ) -> Result<Option<String>, Error> {
-    let (name, context) = if let Some(form) = value.downcast_object_ref::<FormView>() {
+    let (name, context) = if value.downcast_object_ref::<FormView>().is_some() {
         let csrf = state
             .and_then(|s| s.lookup("csrf_token"))
             .filter(|t| !t.is_undefined() && !t.is_none())
             .map(|t| t.to_string());
         (
             "forms/form.html".to_owned(),
-            minijinja::context! { form => Value::from_object(form.clone()), csrf_token => csrf },
+            minijinja::context! { form => value.clone(), csrf_token => csrf },
         )
     } else if let Some(field) = value.downcast_object_ref::<FieldView>() {
         (
             field.field().widget.template(),
-            minijinja::context! { field => Value::from_object(field.clone()) },
+            minijinja::context! { field => value.clone() },
         )
     } else if let Some(label) = value.downcast_object_ref::<LabelView>() {
         (
@@ -144,14 +144,14 @@ fn printed(
             "forms/errors.html".to_owned(),
             minijinja::context! { errors => errors.0.clone() },
         )
-    } else if let Some(set) = value.downcast_object_ref::<FormSetView>() {
+    } else if value.downcast_object_ref::<FormSetView>().is_some() {
         let csrf = state
             .and_then(|s| s.lookup("csrf_token"))
             .filter(|t| !t.is_undefined() && !t.is_none())
             .map(|t| t.to_string());
         (
             "forms/formset.html".to_owned(),
-            minijinja::context! { formset => Value::from_object(set.clone()), csrf_token => csrf },
+            minijinja::context! { formset => value.clone(), csrf_token => csrf },
         )
     } else {
         return Ok(None);
@@ -191,31 +191,32 @@ fn render_standalone(value: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 pub(crate) fn form_view(state: &FormState) -> Value {
-    Value::from_object(FormView {
-        state: Arc::new(state.clone()),
-    })
+    let state = Arc::new(state.clone());
+    let fields = (0..state.fields().len())
+        .map(|index| Value::from_object(FieldView::new(state.clone(), index)))
+        .collect();
+    Value::from_object(FormView { state, fields })
 }
 
 /// A form in a template.
 #[derive(Debug, Clone)]
 pub(crate) struct FormView {
     state: Arc<FormState>,
+    /// Each field's view, made once (templates read fields many times).
+    fields: Vec<Value>,
 }
 
 impl FormView {
     fn fields(&self, hidden: bool) -> Value {
-        let fields: Vec<Value> = (0..self.state.fields().len())
-            .filter(|&index| self.state.fields()[index].widget.is_hidden() == hidden)
-            .map(|index| self.field(index))
+        let fields: Vec<Value> = self
+            .state
+            .fields()
+            .iter()
+            .zip(&self.fields)
+            .filter(|(field, _)| field.widget.is_hidden() == hidden)
+            .map(|(_, view)| view.clone())
             .collect();
         Value::from(fields)
-    }
-
-    fn field(&self, index: usize) -> Value {
-        Value::from_object(FieldView {
-            state: self.state.clone(),
-            index,
-        })
     }
 }
 
@@ -223,7 +224,7 @@ impl Object for FormView {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
         if let Some(index) = self.state.fields().iter().position(|f| f.name == key) {
-            return Some(self.field(index));
+            return Some(self.fields[index].clone());
         }
         Some(match key {
             "visible_fields" | "fields" => self.fields(false),
@@ -263,24 +264,56 @@ impl Object for FormView {
     }
 }
 
-/// One field of a form in a template; prints as its widget.
+/// One field of a form in a template; prints as its widget. What templates
+/// read most is computed once, when the view is made.
 #[derive(Debug, Clone)]
 pub(crate) struct FieldView {
     state: Arc<FormState>,
     index: usize,
+    name: Value,
+    auto_id: Value,
+    errors: Value,
+    has_errors: bool,
+    value: Value,
 }
 
 impl FieldView {
+    fn new(state: Arc<FormState>, index: usize) -> FieldView {
+        let field = &state.fields()[index];
+        let name = state.html_name(&field.name);
+        let auto_id = Value::from(format!("id_{name}"));
+        let messages = state.errors().field(&field.name);
+        let has_errors = !messages.is_empty();
+        let errors = Value::from_object(ErrorList(messages.to_vec()));
+        let shown = !matches!(
+            field.widget.name.as_str(),
+            "password" | "file" | "clearable_file"
+        );
+        let value = Value::from(
+            state
+                .input(&field.name)
+                .values
+                .first()
+                .filter(|_| shown)
+                .cloned(),
+        );
+        FieldView {
+            index,
+            name: Value::from(name),
+            auto_id,
+            errors,
+            has_errors,
+            value,
+            state,
+        }
+    }
+
     fn field(&self) -> &Field {
         &self.state.fields()[self.index]
     }
 
-    fn values(&self) -> Vec<String> {
-        self.state.input(&self.field().name).values.to_vec()
-    }
-
-    fn html_name(&self) -> String {
-        self.state.html_name(&self.field().name)
+    fn values(&self) -> &[String] {
+        self.state.input(&self.field().name).values
     }
 }
 
@@ -288,26 +321,21 @@ impl Object for FieldView {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let field = self.field();
         Some(match key.as_str()? {
-            "name" | "html_name" => Value::from(self.html_name()),
-            "field" => Value::from(field.name.clone()),
-            "auto_id" | "id_for_label" => Value::from(format!("id_{}", self.html_name())),
-            "label" => Value::from(field.label.clone()),
+            "name" | "html_name" => self.name.clone(),
+            "auto_id" | "id_for_label" => self.auto_id.clone(),
+            "errors" => self.errors.clone(),
+            "has_errors" => Value::from(self.has_errors),
+            "value" => self.value.clone(),
+            "field" => Value::from(field.name.as_str()),
+            "label" => Value::from(field.label.as_str()),
             "label_tag" => Value::from_object(LabelView(self.as_ref().clone())),
-            "help_text" => Value::from(field.help_text.clone()),
-            "errors" => {
-                Value::from_object(ErrorList(self.state.errors().field(&field.name).to_vec()))
-            }
-            "value" => {
-                let values = self.values();
-                let shown = !matches!(field.widget.name.as_str(), "password" | "file");
-                Value::from(values.into_iter().next().filter(|_| shown))
-            }
-            "values" => Value::from(self.values()),
+            "help_text" => Value::from(field.help_text.as_str()),
+            "values" => Value::from(self.values().to_vec()),
             "checked" => Value::from(self.values().first().is_some_and(|v| is_checked(v))),
             "required" => Value::from(field.required),
             "disabled" => Value::from(field.disabled),
             "is_hidden" => Value::from(field.widget.is_hidden()),
-            "widget_type" => Value::from(field.widget.name.clone()),
+            "widget_type" => Value::from(field.widget.name.as_str()),
             "input_type" => Value::from(field.widget.input_type()),
             "multiple" => Value::from(field.kind.is_multiple()),
             "kind" => Value::from(format!("{:?}", field.kind).to_lowercase()),
@@ -320,11 +348,14 @@ impl Object for FieldView {
                     .widget
                     .attrs
                     .iter()
-                    .map(|(k, v)| Value::from(vec![Value::from(k.clone()), Value::from(v.clone())]))
+                    .map(|(k, v)| {
+                        Value::from(vec![Value::from(k.as_str()), Value::from(v.as_str())])
+                    })
                     .collect::<Vec<_>>(),
             ),
             "choices" => {
                 let values = self.values();
+                let name = self.name.as_str().unwrap_or_default();
                 Value::from(
                     field
                         .choices
@@ -332,17 +363,17 @@ impl Object for FieldView {
                         .enumerate()
                         .map(|(i, c)| {
                             minijinja::context! {
-                                value => c.value.clone(),
-                                label => c.label.clone(),
+                                value => c.value.as_str(),
+                                label => c.label.as_str(),
                                 selected => values.iter().any(|v| v.trim() == c.value),
-                                id => format!("id_{}_{i}", self.html_name()),
+                                id => format!("id_{name}_{i}"),
                             }
                         })
                         .collect::<Vec<_>>(),
                 )
             }
-            "file_url" => Value::from(field.file_url.clone()),
-            "current" => Value::from(field.initial.first().cloned()),
+            "file_url" => Value::from(field.file_url.as_deref()),
+            "current" => Value::from(field.initial.first().map(String::as_str)),
             "max_length" => Value::from(field.max_length),
             "min_length" => Value::from(field.min_length),
             "min" => Value::from(field.min.map(crate::field::number)),
