@@ -4,8 +4,7 @@
 //!
 //! Run with `cargo bench -p tack-forms --bench form`.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use minijinja::{Environment, context};
 use tack_forms::{Form, FormData};
@@ -46,20 +45,6 @@ const BARE: &str = r#"<div class="field required">
   <textarea name="message" id="id_message" cols="40" rows="10" maxlength="2000" required>
 {{ message }}</textarea>
 </div>"#;
-
-/// The fastest of `rounds` rounds of `per_round` runs, per run.
-fn measure(rounds: usize, per_round: usize, mut run: impl FnMut() -> String) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..per_round {
-                black_box(run());
-            }
-            start.elapsed() / per_round as u32
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn main() {
     let body =
@@ -113,8 +98,8 @@ fn main() {
     let (rounds, per_round) = (15, 500);
     let mut best = [Duration::MAX; 2];
     for _ in 0..3 {
-        best[0] = best[0].min(measure(rounds, per_round, run_bare));
-        best[1] = best[1].min(measure(rounds, per_round, run_ours));
+        best[0] = best[0].min(tack_test::bench::fastest(rounds, per_round, run_bare));
+        best[1] = best[1].min(tack_test::bench::fastest(rounds, per_round, run_ours));
     }
     let [bare_time, ours_time] = best;
     println!("contact form, 4 fields, one error, {bytes} bytes of HTML");

@@ -4,8 +4,7 @@
 //!
 //! Run with `cargo bench -p tack-templates --bench render`.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use minijinja::value::Value;
 use minijinja::{Environment, context, path_loader};
@@ -67,20 +66,6 @@ fn context() -> Value {
     }
 }
 
-/// The fastest of `rounds` rounds of `per_round` renders, per render.
-fn measure(rounds: usize, per_round: usize, mut render: impl FnMut() -> String) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..per_round {
-                black_box(render());
-            }
-            start.elapsed() / per_round as u32
-        })
-        .min()
-        .unwrap_or_default()
-}
-
 fn main() {
     let dir = std::env::temp_dir().join(format!("tack-templates-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
@@ -129,9 +114,9 @@ fn main() {
     // Interleave, so both see the same machine load; keep the best of each.
     let mut best = [Duration::MAX; 3];
     for _ in 0..3 {
-        best[0] = best[0].min(measure(rounds, per_round, render_bare));
-        best[1] = best[1].min(measure(rounds, per_round, render_ours));
-        best[2] = best[2].min(measure(rounds, per_round, render_request));
+        best[0] = best[0].min(tack_test::bench::fastest(rounds, per_round, render_bare));
+        best[1] = best[1].min(tack_test::bench::fastest(rounds, per_round, render_ours));
+        best[2] = best[2].min(tack_test::bench::fastest(rounds, per_round, render_request));
     }
     let _ = std::fs::remove_dir_all(&dir);
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bench;
 mod client;
 pub mod db;
 #[cfg(feature = "server")]
