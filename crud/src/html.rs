@@ -95,6 +95,9 @@ struct Pages {
     storage: Option<Arc<dyn tack_forms::Storage>>,
     related: Vec<&'static ModelMeta>,
     limits: Limits,
+    layout: String,
+    template_dir: Option<String>,
+    context: Tpl,
 }
 
 impl std::fmt::Debug for Pages {
@@ -144,6 +147,9 @@ impl<M: Model> Crud<M> {
                 storage: None,
                 related: Vec::new(),
                 limits: Limits::default(),
+                layout: "crud/base.html".to_owned(),
+                template_dir: None,
+                context: Tpl::UNDEFINED,
             }),
         }
     }
@@ -211,6 +217,26 @@ impl<M: Model> CrudPages<M> {
     /// collector); the admin passes its registered models.
     pub fn related_models(mut self, models: &[&'static ModelMeta]) -> Self {
         self.pages().related = models.to_vec();
+        self
+    }
+
+    /// The layout the built-in pages extend (default `crud/base.html`):
+    /// the admin draws the same pages in its own.
+    pub fn layout(mut self, template: &str) -> Self {
+        self.pages().layout = template.to_owned();
+        self
+    }
+
+    /// A folder searched before `crud/` for each page (`admin` looks for
+    /// `admin/article_list.html`, `admin/list.html`, then the `crud/` ones).
+    pub fn template_dir(mut self, dir: &str) -> Self {
+        self.pages().template_dir = Some(dir.trim_matches('/').to_owned());
+        self
+    }
+
+    /// Variables every page gets (the admin's site title, say).
+    pub fn context(mut self, values: Tpl) -> Self {
+        self.pages().context = values;
         self
     }
 
@@ -684,6 +710,7 @@ impl<M: Model> CrudPages<M> {
             Page::Delete => format!("Delete {}", meta.verbose_name),
         };
         let base = context! {
+            crud_layout => self.pages.layout.clone(),
             title => title,
             model => context! {
                 name => meta.name.to_lowercase(),
@@ -703,7 +730,7 @@ impl<M: Model> CrudPages<M> {
                 delete => permission.allows(Action::Delete, parts),
             },
         };
-        minijinja::value::merge_maps([base, extra])
+        minijinja::value::merge_maps([base, self.pages.context.clone(), extra])
     }
 
     /// `tail` under where the pages are mounted.
@@ -732,10 +759,14 @@ impl<M: Model> CrudPages<M> {
 
     fn render(&self, parts: &Parts, status: StatusCode, view: &str, context: Tpl) -> Response {
         let model = M::meta().name.to_lowercase();
-        let names = [
-            format!("crud/{model}_{view}.html"),
-            format!("crud/{view}.html"),
-        ];
+        let mut names = Vec::with_capacity(4);
+        if let Some(dir) = &self.pages.template_dir {
+            names.push(format!("{dir}/{model}_{view}.html"));
+            names.push(format!("{dir}/{view}.html"));
+        }
+        names.push(format!("crud/{model}_{view}.html"));
+        names.push(format!("crud/{view}.html"));
+        let builtin = names.len() - 1;
         let env = self.templates.environment();
         let context = self.templates.context_for(parts, context);
         let found = names.iter().find(|n| env.get_template(n).is_ok());
@@ -745,7 +776,7 @@ impl<M: Model> CrudPages<M> {
                 .render(name, context)
                 .map_err(|e| e.to_string()),
             None => fallback()
-                .get_template(&names[1])
+                .get_template(&names[builtin])
                 .and_then(|t| t.render(context))
                 .map_err(|e| e.to_string()),
         };
@@ -773,10 +804,12 @@ impl<M: Model> CrudPages<M> {
             _ => error.to_string(),
         };
         let context = context! {
+            crud_layout => self.pages.layout.clone(),
             title => status.canonical_reason().unwrap_or("Error"),
             status => status.as_u16(),
             message => message,
         };
+        let context = minijinja::value::merge_maps([self.pages.context.clone(), context]);
         let mut response = self.render(parts, status, "error", context);
         if let Error::MethodNotAllowed { allow, .. } = error {
             response

@@ -91,6 +91,7 @@ impl Newsroom {
         }
         let templates = builder
             .add_embedded(EMBEDDED_TEMPLATES)
+            .add_embedded(tack_admin::TEMPLATES)
             .add_embedded(tack_crud::TEMPLATES)
             .add_embedded(tack_forms::TEMPLATES)
             .configure(|env| tack_forms::install(env))
@@ -227,6 +228,7 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
     let articles = api::articles(state.db.clone());
     let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
+    let admin = crate::admin::site(state);
     let write = crate::write::pages(
         state.db.clone(),
         state.templates.clone(),
@@ -265,6 +267,9 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
         .route_service("/write/", write.clone())
         .name("write")
         .route_service("/write/{*rest}", write)
+        .route_service("/admin/", admin.clone())
+        .name("admin")
+        .route_service("/admin/{*rest}", admin)
         .nest_service("/api/articles", articles)
         .nest_service("/api/comments", comments)
         .route_service("/api/openapi.json", docs.clone())

@@ -4,6 +4,7 @@
 //! build the same [`app`] and drive it in process or over a socket.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod checks;
