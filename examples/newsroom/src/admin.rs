@@ -24,16 +24,7 @@ pub fn site(state: &Arc<Newsroom>) -> Guard<AdminSite, User> {
     .register::<Article>(
         ModelAdmin::new()
             .list_display(&["title", "author", "status", "published_at"])
-            .fields(&[
-                "title",
-                "slug",
-                "body",
-                "author",
-                "status",
-                "published_at",
-                "cover",
-                "tags",
-            ])
+            .fields(crate::models::ARTICLE_WRITABLE)
             .crud(|crud| {
                 crud.search_fields(&["title", "body"])
                     .filter_fields(&["status", "author"])

@@ -55,15 +55,14 @@ pub fn articles(db: AsyncDatabase) -> Crud<Article> {
             "created_at",
             "tags",
         ])
-        .writable(&[
-            "title",
-            "slug",
-            "body",
-            "author",
-            "status",
-            "published_at",
-            "tags",
-        ])
+        // The cover is an upload: pages take it, JSON bodies do not.
+        .writable(
+            &crate::models::ARTICLE_WRITABLE
+                .iter()
+                .copied()
+                .filter(|name| *name != "cover")
+                .collect::<Vec<_>>(),
+        )
         .filter_fields(&["status", "author"])
         .filter_as("tag", "tags__name", &["exact"])
         .filter("published_at", &["gte", "lte"])

@@ -79,6 +79,19 @@ pub struct Article {
     pub tags: ManyToMany<Tag>,
 }
 
+/// The article fields people write, in form order (the API takes all but
+/// the cover; the admin's form shows them all).
+pub const ARTICLE_WRITABLE: &[&str] = &[
+    "title",
+    "slug",
+    "body",
+    "author",
+    "status",
+    "published_at",
+    "cover",
+    "tags",
+];
+
 /// A published article needs a publication date.
 fn check_article(article: &Article, errors: &mut tack_orm::ValidationErrors) {
     if article.status == Status::Published && article.published_at.is_none() {
