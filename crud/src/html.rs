@@ -479,7 +479,24 @@ impl<M: Model> CrudPages<M> {
             .unwrap_or_default();
         let context = context! {
             objects => rows,
-            columns => columns.iter().map(|f| capitalized(f.verbose_name)).collect::<Vec<_>>(),
+            columns => columns.iter().map(|f| {
+                // A column the controller may order by links to that order
+                // (and back), keeping the other parameters.
+                let sortable = config.ordering.iter().any(|o| o == f.name);
+                let current = request.pairs.iter().find(|(k, _)| k == "ordering").map(|(_, v)| v.as_str());
+                let (next, sorted) = match current {
+                    Some(o) if o == f.name => (format!("-{}", f.name), Some("ascending")),
+                    Some(o) if o.strip_prefix('-') == Some(f.name) => (f.name.to_owned(), Some("descending")),
+                    _ => (f.name.to_owned(), None),
+                };
+                let url = sortable.then(|| {
+                    let mut pairs: Vec<(String, String)> =
+                        request.pairs.iter().filter(|(k, _)| k != "ordering").cloned().collect();
+                    pairs.push(("ordering".to_owned(), next));
+                    link(crate::query::page_link(&self.url(parts, ""), &pairs, 1))
+                });
+                context! { label => capitalized(f.verbose_name), url => url, sorted => sorted }
+            }).collect::<Vec<_>>(),
             count => count,
             page => context! {
                 number => request.page,
@@ -490,8 +507,13 @@ impl<M: Model> CrudPages<M> {
             search => context! { enabled => !config.search.is_empty(), value => search },
             filters => config.filters.iter().map(|f| {
                 let value = request.pairs.iter().find(|(k, _)| *k == f.param).map(|(_, v)| v.clone());
-                context! { name => f.param.clone(), label => filter_label(&f.param), value => value }
-            }).collect::<Vec<_>>(),
+                Ok(context! {
+                    name => f.param.clone(),
+                    label => filter_label(&f.param),
+                    value => value,
+                    choices => filter_choices(conn, f)?,
+                })
+            }).collect::<Result<Vec<_>, Error>>()?,
         };
         Ok(Outcome::Render(
             StatusCode::OK,
@@ -912,6 +934,46 @@ fn form_error(error: tack_forms::Error) -> Error {
 
 fn capitalized(text: &str) -> String {
     tack_forms::pretty_name(text)
+}
+
+/// The options of a filter on one value (`exact`): a field's choices,
+/// yes and no for booleans, the rows of a foreign key's model; `None` for
+/// filters typed as text.
+fn filter_choices(
+    conn: &Connection,
+    filter: &crate::crud::Filter,
+) -> Result<Option<Vec<Tpl>>, Error> {
+    if filter.lookup_name != "exact" {
+        return Ok(None);
+    }
+    let field = filter.field;
+    let option = |value: String, label: String| context! { value => value, label => label };
+    if let Some(relation) = field.relation {
+        let target = (relation.target)().handle();
+        let pk = (relation.target)().pk_field();
+        let rows = target.list(conn, &tack_orm::ListQuery::new().limit(200))?;
+        return Ok(Some(
+            rows.iter()
+                .map(|row| Ok(option(pk.format_input(row.pk()), target.display(row)?)))
+                .collect::<Result<Vec<_>, Error>>()?,
+        ));
+    }
+    if !field.choices.is_empty() {
+        return Ok(Some(
+            field
+                .choices
+                .iter()
+                .map(|(stored, label)| option((*stored).to_owned(), (*label).to_owned()))
+                .collect(),
+        ));
+    }
+    if field.kind == tack_orm::FieldKind::Bool {
+        return Ok(Some(vec![
+            option("true".to_owned(), "Yes".to_owned()),
+            option("false".to_owned(), "No".to_owned()),
+        ]));
+    }
+    Ok(None)
 }
 
 fn filter_label(param: &str) -> String {

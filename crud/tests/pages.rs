@@ -39,7 +39,8 @@ fn templates(dir: Option<&std::path::Path>) -> Templates {
 fn crud(db: &Database) -> Crud<Article> {
     Crud::<Article>::new(AsyncDatabase::new(db.clone(), 2))
         .search_fields(&["title"])
-        .filter_fields(&["status"])
+        .filter_fields(&["status", "author"])
+        .ordering_fields(&["title"])
         .read_only(&["created_at"])
         .page_size(2, 10)
         .permission(AllowAll)
@@ -108,6 +109,34 @@ async fn the_list_shows_objects_with_search_and_pages(db: Database) {
     assert!(
         html.contains("<td>Published</td>"),
         "choices show their label"
+    );
+
+    assert!(
+        html.contains(r#"<select name="status" id="id_status"><option value="">All</option><option value="draft">Draft</option>"#),
+        "choices filter as a select: {html}"
+    );
+    assert!(
+        html.contains(&format!(r#"<option value="{}">Bob</option>"#, seed.bob.id)),
+        "foreign keys by display string"
+    );
+    assert!(
+        html.contains(r#"<th><a href="/write/?ordering=title">Title</a></th>"#),
+        "{html}"
+    );
+    let sorted = client
+        .get("/write/?ordering=title&status=published")
+        .send()
+        .await
+        .text();
+    assert!(
+        sorted.contains(r#"<th class="sorted ascending"><a href="/write/?status=published&amp;ordering=-title">Title</a></th>"#),
+        "{sorted}"
+    );
+    assert!(sorted.contains(r#"<option value="published" selected>Published</option>"#));
+    let first = sorted.find("Advanced rust").unwrap();
+    assert!(
+        first < sorted.find("Cooking pasta").unwrap(),
+        "ordered by title"
     );
 
     let found = client.get("/write/?search=pasta").send().await.text();
