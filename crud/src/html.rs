@@ -361,9 +361,8 @@ impl<M: Model> CrudPages<M> {
             });
         }
         let data = if post && page != Page::Delete {
-            let request = Request::from_parts(clone_parts(&parts), body);
             Some(
-                FormData::from_request(request, &self.pages.limits)
+                FormData::from_body(&parts.headers, body, &self.pages.limits)
                     .await
                     .map_err(form_error)?,
             )
@@ -495,7 +494,7 @@ impl<M: Model> CrudPages<M> {
                     pairs.push(("ordering".to_owned(), next));
                     link(crate::query::page_link(&self.url(parts, ""), &pairs, 1))
                 });
-                context! { label => capitalized(f.verbose_name), url => url, sorted => sorted }
+                context! { label => tack_forms::pretty_name(f.verbose_name), url => url, sorted => sorted }
             }).collect::<Vec<_>>(),
             count => count,
             page => context! {
@@ -671,7 +670,7 @@ impl<M: Model> CrudPages<M> {
             .iter()
             .map(|f| {
                 context! {
-                    label => capitalized(f.verbose_name),
+                    label => tack_forms::pretty_name(f.verbose_name),
                     value => cell(f, instance.get(f.name).unwrap_or(&Value::Null), &related),
                 }
             })
@@ -687,7 +686,7 @@ impl<M: Model> CrudPages<M> {
                 .map(|row| target.display(row))
                 .collect::<Result<Vec<_>, _>>()?;
             shown.push(
-                context! { label => capitalized(m2m.verbose_name), value => names.join(", ") },
+                context! { label => tack_forms::pretty_name(m2m.verbose_name), value => names.join(", ") },
             );
         }
         let pk = pk_text(&instance);
@@ -725,10 +724,10 @@ impl<M: Model> CrudPages<M> {
                 .map(|pk| link(self.url(parts, &format!("{}/{suffix}", percent_encode(pk)))))
         };
         let title = match page {
-            Page::List => capitalized(meta.verbose_name_plural),
+            Page::List => tack_forms::pretty_name(meta.verbose_name_plural),
             Page::Create => format!("Add {}", meta.verbose_name),
             Page::Update => format!("Change {}", meta.verbose_name),
-            Page::Detail => capitalized(meta.verbose_name),
+            Page::Detail => tack_forms::pretty_name(meta.verbose_name),
             Page::Delete => format!("Delete {}", meta.verbose_name),
         };
         let base = context! {
@@ -858,16 +857,6 @@ fn fallback() -> &'static minijinja::Environment<'static> {
     })
 }
 
-fn clone_parts(parts: &Parts) -> Parts {
-    let mut request = Request::builder()
-        .method(parts.method.clone())
-        .uri(parts.uri.clone())
-        .body(())
-        .expect("a method and URI taken from a request build one");
-    *request.headers_mut() = parts.headers.clone();
-    request.into_parts().0
-}
-
 fn parse_pk<M: Model>(text: String) -> Result<Value, Error> {
     let field = M::meta().pk_field();
     field.parse_input(&text).map_err(|_| Error::NotFound {
@@ -932,10 +921,6 @@ fn form_error(error: tack_forms::Error) -> Error {
     }
 }
 
-fn capitalized(text: &str) -> String {
-    tack_forms::pretty_name(text)
-}
-
 /// The options of a filter on one value (`exact`): a field's choices,
 /// yes and no for booleans, the rows of a foreign key's model; `None` for
 /// filters typed as text.
@@ -977,7 +962,7 @@ fn filter_choices(
 }
 
 fn filter_label(param: &str) -> String {
-    capitalized(&param.replace("__", " "))
+    tack_forms::pretty_name(&param.replace("__", " "))
 }
 
 /// The display strings of the rows the foreign-key columns point at, by

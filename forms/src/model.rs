@@ -255,14 +255,6 @@ fn editable(field: &FieldMeta) -> bool {
     field.editable && !field.auto && field.auto_now.is_none()
 }
 
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 /// The form field for one column, its initial text from `value`.
 fn column_field(exec: &impl Executor, meta: &FieldMeta, value: &Value) -> Result<Field, Error> {
     let kind = match (meta.kind, meta.format) {
@@ -280,7 +272,7 @@ fn column_field(exec: &impl Executor, meta: &FieldMeta, value: &Value) -> Result
         _ => FieldKind::Text,
     };
     let mut field = Field::new(meta.name, kind)
-        .label(capitalized(meta.verbose_name))
+        .label(crate::pretty_name(meta.verbose_name))
         .help_text(meta.help_text)
         .required(!meta.blank && kind != FieldKind::Boolean);
     if let Some(max) = meta.max_length {
@@ -328,7 +320,7 @@ fn many_field(exec: &impl Executor, m2m: &ManyToManyMeta, ids: &[Value]) -> Resu
     let target = (m2m.target)();
     let pk = &target.fields[target.pk];
     let mut field = Field::new(m2m.name, FieldKind::MultipleChoice)
-        .label(capitalized(m2m.verbose_name))
+        .label(crate::pretty_name(m2m.verbose_name))
         .required(false);
     field.choices = options(exec, target, false)?;
     field.initial = ids.iter().map(|id| pk.format_input(id)).collect();

@@ -6,31 +6,14 @@ use http::{Request, StatusCode};
 use http_body_util::{Full, StreamBody};
 use tack_forms::{Error, Form, FormData, Limits, LocalStorage, Storage, UploadedFile};
 
-const BOUNDARY: &str = "----tackboundary7MA4YWxk";
-
 /// A multipart body of text parts and file parts (`(name, file name, type, bytes)`).
 fn multipart(texts: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in texts {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    for (name, file_name, content_type, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
+    tack_test::multipart(texts, files).1
+}
+
+/// The Content-Type of the bodies [`multipart`] makes.
+fn multipart_type() -> String {
+    tack_test::multipart(&[], &[]).0
 }
 
 fn request(content_type: &str, body: Vec<u8>) -> Request<tack_http::Body> {
@@ -41,7 +24,7 @@ fn request(content_type: &str, body: Vec<u8>) -> Request<tack_http::Body> {
 }
 
 fn multipart_request(body: Vec<u8>) -> Request<tack_http::Body> {
-    request(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
+    request(&multipart_type(), body)
 }
 
 fn read(request: Request<tack_http::Body>, limits: &Limits) -> Result<FormData, Error> {
@@ -86,10 +69,7 @@ fn a_file_is_streamed_to_a_temporary_file() {
         .map(|c| Ok(http_body::Frame::data(Bytes::copy_from_slice(c))))
         .collect();
     let request = Request::post("/")
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
+        .header("content-type", multipart_type())
         .body(tack_http::Body::new(StreamBody::new(
             futures_util::stream::iter(chunks),
         )))

@@ -57,29 +57,8 @@ impl SocketClient {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &str, &[u8])],
     ) -> Response<Bytes> {
-        const BOUNDARY: &str = "tack-test-boundary-5f1c";
-        let mut body = Vec::new();
-        for (name, value) in fields {
-            body.extend_from_slice(
-                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            );
-        }
-        for (name, file_name, content_type, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let request = Request::post(path).header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        );
+        let (content_type, body) = crate::multipart(fields, files);
+        let request = Request::post(path).header("content-type", content_type);
         self.send(request, Bytes::from(body)).await
     }
 
