@@ -15,4 +15,5 @@ pub use error::Error;
 #[cfg(feature = "html")]
 pub use html::{CrudPages, TEMPLATES};
 pub use permission::{Action, AllowAll, Permission, ReadOnly};
+pub use query::MAX_SEARCH_WORDS;
 pub use service::ResponseFuture;

@@ -55,7 +55,15 @@ pub(crate) fn list_query<M: Model>(
             "page_size" => size = positive(key, value)?.min(config.max_page_size),
             "ordering" => ordering = Some(value),
             "search" => {
-                for word in value.split_whitespace() {
+                let words = value.split_whitespace();
+                if words.clone().count() > MAX_SEARCH_WORDS {
+                    return Err(Error::InvalidParameter {
+                        param: key.clone(),
+                        value: truncated(value),
+                        message: format!("Search for at most {MAX_SEARCH_WORDS} words."),
+                    });
+                }
+                for word in words {
                     let mut any = Vec::new();
                     for path in &config.search {
                         any.push(Q::parse(
@@ -120,6 +128,18 @@ pub(crate) fn list_query<M: Model>(
 fn crosses_many(meta: &'static tack_orm::ModelMeta, path: &str) -> bool {
     meta.many_to_many(path.split("__").next().unwrap_or(path))
         .is_some()
+}
+
+/// Words a `search` may have: each is one more condition in the query,
+/// and SQLite refuses statements past a depth of 1,000.
+pub const MAX_SEARCH_WORDS: usize = 32;
+
+/// The start of a long value, for an error message.
+fn truncated(value: &str) -> String {
+    match value.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
+    }
 }
 
 fn positive(key: &str, value: &str) -> Result<u64, Error> {

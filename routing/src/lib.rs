@@ -15,6 +15,6 @@ pub use method::{MethodRouter, any, delete, get, head, on, options, patch, post,
 pub use page::{ErrorPage, prefers_json};
 pub use request::{BodyLimit, DEFAULT_BODY_LIMIT, PathParams, RequestExt};
 pub use route::{Handler, HttpService, ResponseFuture, Route};
-pub use router::{Resolved, Router};
+pub use router::{OriginalUri, Resolved, Router};
 pub use serve_dir::ServeDir;
 pub use urls::Urls;

@@ -363,8 +363,9 @@ impl Router {
 
     /// Django's APPEND_SLASH: a GET or HEAD for `/a/x` that matches nothing,
     /// when `/a/x/` matches, is redirected (301) there, query kept. On by
-    /// default. The `Location` is relative (`x/`), so the redirect stays
-    /// right under a mount prefix the router does not know.
+    /// default. The `Location` is the absolute path the client sent
+    /// (read from [`OriginalUri`] when a mount took a prefix off), with
+    /// anything a browser could read as another host escaped.
     pub fn append_slash(mut self, on: bool) -> Self {
         self.core_mut().append_slash = on;
         self
@@ -614,27 +615,42 @@ impl Core {
         {
             return None;
         }
-        let with_slash = format!("{path}/");
-        self.resolve(&with_slash)?;
-        // A relative reference (`hello/` from `/articles/hello`) stays right
-        // when the router is mounted under a prefix it does not know (axum's
-        // `nest_service`); a segment with a `:` would read as a scheme.
-        let last = &path[path.rfind('/').map_or(0, |i| i + 1)..];
-        let target = if last.contains(':') {
-            with_slash
-        } else {
-            format!("{last}/")
-        };
-        let location = match request.uri().query() {
-            Some(query) => format!("{target}?{query}"),
-            None => target,
-        };
+        self.resolve(&format!("{path}/"))?;
+        // The absolute path as the client sent it (before any mount took
+        // its prefix off), escaped: a `\` or a leading `//` must not turn
+        // the redirect into one to another host.
+        let original = request
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or(request.uri(), |original| &original.0);
+        let mut location = escape_location_path(original.path());
+        location.push('/');
+        if let Some(query) = original.query() {
+            location.push('?');
+            location.push_str(&escape_location_path(query));
+        }
         let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
         response
             .headers_mut()
             .insert(LOCATION, HeaderValue::from_str(&location).ok()?);
         Some(response)
     }
+}
+
+/// Percent-encodes what may not stand in a redirect's path or query as
+/// it is (`\`, controls, spaces, non-ASCII), keeping `%XX` escapes, and
+/// escapes a second leading `/` (`//host` is another host to a browser).
+fn escape_location_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, byte) in text.bytes().enumerate() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte);
+        if keep && !(i == 1 && byte == b'/' && text.starts_with('/')) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 enum Call {
@@ -652,7 +668,18 @@ impl Call {
 }
 
 /// Rewrites the request path to what a mounted service sees.
+/// The request's URI as the server received it, before a
+/// [`Router::nest_service`] took its prefix off; set by the first mount a
+/// request passes through (or by an integration that mounts the router
+/// under a prefix of its own, from its framework's equivalent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginalUri(pub Uri);
+
 fn strip_prefix(request: &mut Request<Body>, rest: &str) {
+    if request.extensions().get::<OriginalUri>().is_none() {
+        let original = OriginalUri(request.uri().clone());
+        request.extensions_mut().insert(original);
+    }
     let path_and_query = match request.uri().query() {
         Some(query) => format!("/{rest}?{query}"),
         None => format!("/{rest}"),

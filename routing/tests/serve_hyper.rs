@@ -121,5 +121,5 @@ async fn hyper_serves_the_router() {
     }
     let response = server::send(&client, addr, "GET", "/articles/hello", &[], "").await;
     assert_eq!(response.status(), StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(response.headers()["location"], "hello/");
+    assert_eq!(response.headers()["location"], "/articles/hello/");
 }

@@ -106,11 +106,16 @@ fn render(state: &Newsroom, request: &Request<Body>, name: &str, ctx: Value) -> 
 /// `GET /`: published articles, newest first, paginated.
 pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Response, Error> {
     let number = page_number(&request)?;
-    let (total, articles) = state
+    let (pages, articles) = state
         .db
         .run(move |db| {
             let published = Article::objects().filter(Article::STATUS.eq(Status::Published));
-            let total = published.count(db)?;
+            let pages = published.count(db)?.div_ceil(PAGE_SIZE).max(1);
+            // The range is checked before the offset is computed: a huge
+            // page number must not overflow it.
+            if number > pages {
+                return Ok((pages, Vec::new()));
+            }
             let page = published
                 .order_by(Article::PUBLISHED_AT.desc())
                 .select_related("author")
@@ -118,11 +123,10 @@ pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Respo
                 .offset((number - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE)
                 .all(db)?;
-            Ok((total, page))
+            Ok((pages, page))
         })
         .await
         .map_err(database_error)?;
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
     if number > pages {
         return Err(not_found(format!("There is no page {number}.")));
     }

@@ -140,13 +140,38 @@ fn stored_secret_key(path: &Path) -> Result<String, SettingsError> {
     };
     match std::fs::read_to_string(path) {
         Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
-        Ok(_) => {}
+        // An empty file (a crash before the key was written): make it again.
+        Ok(_) => std::fs::remove_file(path).map_err(fail)?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(fail(error)),
     }
     let key: String = (0..50).map(|_| random_key_char()).collect();
-    std::fs::write(path, &key).map_err(fail)?;
-    Ok(key)
+    match create_private(path) {
+        Ok(mut file) => {
+            std::io::Write::write_all(&mut file, key.as_bytes()).map_err(fail)?;
+            file.sync_all().map_err(fail)?;
+            Ok(key)
+        }
+        // Another process made it first: use its key.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let key = std::fs::read_to_string(path).map_err(fail)?;
+            match key.trim() {
+                "" => Err(fail(std::io::Error::other("the file is empty"))),
+                key => Ok(key.to_owned()),
+            }
+        }
+        Err(error) => Err(fail(error)),
+    }
+}
+
+/// Creates `path`, failing if it exists, readable by its owner only.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn random_key_char() -> char {
@@ -180,6 +205,20 @@ mod tests {
         assert!(dir.path().join("n.secret-key").exists());
         let second = settings(&[("DATABASE_URL", &url)]).unwrap();
         assert_eq!(first.secret_key, second.secret_key);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn generated_key_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("n.sqlite3").display());
+        settings(&[("DATABASE_URL", &url)]).unwrap();
+        let mode = std::fs::metadata(dir.path().join("n.secret-key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
     }
 
     #[test]

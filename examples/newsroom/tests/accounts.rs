@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, create_user, csrf_token, sign_in, sqlite_app};
+use common::{PASSWORD, create_user, csrf_token, sign_in, sqlite_app, token};
 use http::StatusCode;
 use serde_json::{Value, json};
 use tack_test::TestClient;
@@ -220,24 +220,6 @@ async fn api_tokens_permissions_and_validation() {
         .send()
         .await;
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
-}
-
-async fn token(client: &TestClient<newsroom::App>, username: &str) -> String {
-    let response = client
-        .post("/api/auth/token/")
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "{}",
-        response.text()
-    );
-    response.json::<Value>()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -96,3 +96,22 @@ pub async fn sign_in(
         .send()
         .await
 }
+
+/// An API token for `username` (whose password is [`PASSWORD`]).
+pub async fn token(client: &TestClient<App>, username: &str) -> String {
+    let response = client
+        .post("/api/auth/token/")
+        .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(
+        response.status(),
+        http::StatusCode::CREATED,
+        "{}",
+        response.text()
+    );
+    response.json::<serde_json::Value>()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
