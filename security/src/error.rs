@@ -71,6 +71,13 @@ pub enum Error {
         /// The host sent (empty when missing).
         host: String,
     },
+    /// The request sent several `Host` headers: which one a proxy and this
+    /// server believe could differ.
+    #[error("the request has more than one Host header ({hosts}); send one")]
+    AmbiguousHost {
+        /// The headers' values, comma separated.
+        hosts: String,
+    },
 }
 
 impl Error {
@@ -79,7 +86,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Body(_) | Error::DisallowedHost { .. } => StatusCode::BAD_REQUEST,
+            Error::Body(_) | Error::DisallowedHost { .. } | Error::AmbiguousHost { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             _ => StatusCode::FORBIDDEN,
         }
     }

@@ -149,19 +149,11 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let host = request
-            .headers()
-            .get(HOST)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
-        match host {
-            Some(host) if self.layer.is_allowed(&host) => HostsFuture::Inner {
+        match check_hosts(&self.layer, &request) {
+            Ok(()) => HostsFuture::Inner {
                 future: self.inner.call(request),
             },
-            host => {
-                let error = Error::DisallowedHost {
-                    host: host.unwrap_or_default(),
-                };
+            Err(error) => {
                 tracing::warn!(%error, "request refused");
                 HostsFuture::Refused {
                     response: Some(error.to_response(request.headers(), self.layer.debug)),
@@ -169,6 +161,30 @@ where
             }
         }
     }
+}
+
+/// Checks every host a request names: its one `Host` header, and the
+/// authority of an absolute-form target (`GET http://host/ HTTP/1.1`, or
+/// HTTP/2's `:authority`), which HTTP says wins over the header. Several
+/// `Host` headers are refused: a proxy in front may have believed another.
+fn check_hosts<B>(layer: &AllowedHostsLayer, request: &Request<B>) -> Result<(), Error> {
+    let text = |value: &http::HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+    let headers: Vec<String> = request.headers().get_all(HOST).iter().map(text).collect();
+    if headers.len() > 1 {
+        return Err(Error::AmbiguousHost {
+            hosts: headers.join(", "),
+        });
+    }
+    let target = request.uri().authority().map(|a| a.as_str().to_owned());
+    let mut named = headers.into_iter().chain(target).peekable();
+    if named.peek().is_none() {
+        return Err(Error::DisallowedHost {
+            host: String::new(),
+        });
+    }
+    named
+        .find(|host| !layer.is_allowed(host))
+        .map_or(Ok(()), |host| Err(Error::DisallowedHost { host }))
 }
 
 pin_project! {
@@ -244,5 +260,34 @@ mod tests {
         let development = AllowedHostsLayer::for_development();
         assert!(development.is_allowed("localhost:8000") && development.is_allowed("[::1]:3000"));
         assert!(!development.is_allowed("example.com"));
+    }
+
+    fn request(target: &str, hosts: &[&str]) -> Request<()> {
+        let mut builder = Request::builder().uri(target);
+        for host in hosts {
+            builder = builder.header(HOST, *host);
+        }
+        builder.body(()).unwrap()
+    }
+
+    #[test]
+    fn every_host_a_request_names_is_checked() {
+        let layer = AllowedHostsLayer::new(["example.com"]);
+        let ok = |target, hosts: &[&str]| check_hosts(&layer, &request(target, hosts));
+        assert!(ok("/", &["example.com"]).is_ok());
+        assert!(ok("http://example.com/", &["example.com"]).is_ok());
+        assert!(ok("http://example.com/", &[]).is_ok());
+        assert!(matches!(ok("/", &[]), Err(Error::DisallowedHost { .. })));
+        // Two Host headers: 400, whichever they are.
+        let twice = ok("/", &["example.com", "evil.test"]).unwrap_err();
+        assert!(matches!(twice, Error::AmbiguousHost { .. }), "{twice}");
+        assert_eq!(twice.status(), http::StatusCode::BAD_REQUEST);
+        assert!(ok("/", &["example.com", "example.com"]).is_err());
+        // An absolute-form target naming another host than the header.
+        let other = ok("http://evil.test/", &["example.com"]).unwrap_err();
+        assert!(
+            matches!(&other, Error::DisallowedHost { host } if host == "evil.test"),
+            "{other}"
+        );
     }
 }

@@ -85,6 +85,31 @@ fn secs(at: SystemTime) -> i64 {
     i64::try_from(unix_secs(at)).unwrap_or(i64::MAX)
 }
 
+impl DbStore {
+    /// Runs `sql` with the record's key, data and expiry as `{1}`, `{2}`
+    /// and `{3}`; answers the rows changed.
+    async fn write(
+        &self,
+        action: &'static str,
+        sql: String,
+        record: &Record,
+    ) -> Result<u64, Error> {
+        let data = serde_json::to_string(&record.data).map_err(|source| Error::Json {
+            key: "session data".to_owned(),
+            source,
+        })?;
+        let params = [
+            Value::Text(record.id.as_str().to_owned()),
+            Value::Text(data),
+            Value::I64(i64::try_from(record.expires_at).unwrap_or(i64::MAX)),
+        ];
+        self.db
+            .run(move |db| db.with_connection(|conn| conn.execute(&sql, &params)))
+            .await
+            .map_err(|e| Error::store(action, e))
+    }
+}
+
 impl SessionStore for DbStore {
     fn load<'a>(&'a self, cookie_value: &'a str) -> StoreFuture<'a, Option<Record>> {
         Box::pin(async move {
@@ -134,22 +159,18 @@ impl SessionStore for DbStore {
                  ON CONFLICT (session_key) DO UPDATE SET \
                  session_data = excluded.session_data, expires_at = excluded.expires_at",
             );
-            let key = record.id.as_str().to_owned();
-            let data = serde_json::to_string(&record.data).map_err(|source| Error::Json {
-                key: "session data".to_owned(),
-                source,
-            })?;
-            let expires_at = i64::try_from(record.expires_at).unwrap_or(i64::MAX);
-            let params = [
-                Value::Text(key.clone()),
-                Value::Text(data),
-                Value::I64(expires_at),
-            ];
-            self.db
-                .run(move |db| db.with_connection(|conn| conn.execute(&sql, &params)))
-                .await
-                .map_err(|e| Error::store("save", e))?;
-            Ok(key)
+            self.write("save", sql, record).await?;
+            Ok(record.id.as_str().to_owned())
+        })
+    }
+
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            // Only a row that is still there: a concurrent logout deleted it.
+            let sql = self
+                .sql("UPDATE {t} SET session_data = {2}, expires_at = {3} WHERE session_key = {1}");
+            let changed = self.write("update", sql, record).await?;
+            Ok((changed > 0).then(|| record.id.as_str().to_owned()))
         })
     }
 

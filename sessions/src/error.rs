@@ -45,6 +45,14 @@ pub enum Error {
         /// The limit configured on the store.
         limit: usize,
     },
+    /// The session was deleted while the request ran (a logout in a
+    /// concurrent request, say): it is not saved back (Django's
+    /// `SessionInterrupted`), and the request answers 400.
+    #[error(
+        "the request's session was deleted before the request completed; \
+         the user may have signed out in a concurrent request"
+    )]
+    SessionInterrupted,
     /// A store's backend failed (the database is unreachable, say).
     #[error("the session store failed while trying to {action}: {source}")]
     Store {
@@ -58,11 +66,12 @@ pub enum Error {
 
 impl Error {
     /// The HTTP status a response should carry for this error: 503 when the
-    /// store is unavailable, 500 otherwise (these are server-side faults;
-    /// a bad cookie never becomes an error, it starts a fresh session).
+    /// store is unavailable, 400 for an interrupted session, 500 otherwise
+    /// (a bad cookie never becomes an error, it starts a fresh session).
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Store { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::SessionInterrupted => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

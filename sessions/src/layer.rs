@@ -271,8 +271,11 @@ enum Plan {
     Forget { loaded: bool },
     /// Save this record, first deleting the one loaded (if any); the
     /// cookie's `Max-Age` is `cookie_max_age` (none: a browser session).
+    /// A loaded session kept under its id is saved by `update` only, so a
+    /// concurrent logout is never undone.
     Save {
         delete_loaded: bool,
+        update: bool,
         record: Record,
         cookie_max_age: Option<Duration>,
     },
@@ -305,6 +308,7 @@ fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
     (
         Plan::Save {
             delete_loaded: loaded && id_changed,
+            update: loaded && !id_changed,
             record,
             cookie_max_age: (!browser_session).then_some(max_age),
         },
@@ -330,13 +334,21 @@ async fn finish<St: SessionStore>(
         }
         Plan::Save {
             delete_loaded,
+            update,
             record,
             cookie_max_age,
         } => {
             if let (true, Some(old)) = (delete_loaded, cookie_value) {
                 store.delete(old).await?;
             }
-            let value = store.save(&record).await?;
+            let value = if update {
+                store
+                    .update(&record)
+                    .await?
+                    .ok_or(Error::SessionInterrupted)?
+            } else {
+                store.save(&record).await?
+            };
             let header = session_cookie(config, value, cookie_max_age).map_err(|_| {
                 Error::store(
                     "save",
@@ -399,12 +411,18 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
 
 /// The response for a store failure; the details go to the log.
 fn failure<B: From<String>>(error: &Error) -> Response<B> {
-    tracing::error!(%error, "session store failure");
-    let mut response = Response::new(B::from(format!(
-        "{} {}: the session could not be loaded or saved.\n",
-        error.status().as_u16(),
-        error.status().canonical_reason().unwrap_or("Error")
-    )));
+    let text = if matches!(error, Error::SessionInterrupted) {
+        tracing::warn!(%error, "session not saved");
+        format!("400 Bad Request: {error}.\n")
+    } else {
+        tracing::error!(%error, "session store failure");
+        format!(
+            "{} {}: the session could not be loaded or saved.\n",
+            error.status().as_u16(),
+            error.status().canonical_reason().unwrap_or("Error")
+        )
+    };
+    let mut response = Response::new(B::from(text));
     *response.status_mut() = error.status();
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -59,6 +59,15 @@ impl SessionStore for MemoryStore {
         Box::pin(std::future::ready(Ok(key)))
     }
 
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, Option<String>> {
+        let key = record.id.as_str();
+        let updated = self.map().get_mut(key).map(|stored| {
+            *stored = record.clone();
+            key.to_owned()
+        });
+        Box::pin(std::future::ready(Ok(updated)))
+    }
+
     fn delete<'a>(&'a self, cookie_value: &'a str) -> StoreFuture<'a, ()> {
         self.map().remove(cookie_value);
         Box::pin(std::future::ready(Ok(())))

@@ -104,6 +104,18 @@ pub trait SessionStore: Send + Sync + 'static {
     /// answers the value to put in the cookie.
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, String>;
 
+    /// Saves a record that was loaded, only if its session still exists,
+    /// and answers the cookie value; `None` when it is gone (a logout in
+    /// a concurrent request deleted it): the layer then answers 400 rather
+    /// than bring the session back (Django's `SessionInterrupted`).
+    ///
+    /// The default calls [`save`](SessionStore::save): right for stores
+    /// that keep nothing on the server (the signed cookie). Stores whose
+    /// sessions can be deleted override it.
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move { self.save(record).await.map(Some) })
+    }
+
     /// Deletes the session named by a cookie value (nothing if unknown).
     fn delete<'a>(&'a self, cookie_value: &'a str) -> StoreFuture<'a, ()>;
 
@@ -119,6 +131,9 @@ impl<T: SessionStore + ?Sized> SessionStore for Arc<T> {
 
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, String> {
         (**self).save(record)
+    }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, Option<String>> {
+        (**self).update(record)
     }
 
     fn delete<'a>(&'a self, cookie_value: &'a str) -> StoreFuture<'a, ()> {

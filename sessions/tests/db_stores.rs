@@ -22,6 +22,9 @@ impl<G: Send + Sync + 'static> SessionStore for Guarded<G> {
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, String> {
         self.store.save(record)
     }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, Option<String>> {
+        self.store.update(record)
+    }
     fn delete<'a>(&'a self, cookie_value: &'a str) -> StoreFuture<'a, ()> {
         self.store.delete(cookie_value)
     }

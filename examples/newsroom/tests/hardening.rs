@@ -79,3 +79,41 @@ async fn slugs_are_validated_like_djangos_slug_field() {
     let home = client.get("/").send().await;
     assert_eq!(home.status(), StatusCode::OK);
 }
+
+/// Sends `request` as it is over a real socket; answers the status line.
+fn raw_status(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn two_host_headers_and_foreign_absolute_targets_are_400() {
+    let (_file, app) = sqlite_app();
+    let server = tack_test::serve(app);
+    let addr = server.addr();
+    let status = |request: &str| raw_status(addr, request);
+    assert_eq!(
+        status("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    assert_eq!(
+        status(
+            "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+        ),
+        "HTTP/1.1 400 Bad Request",
+        "two Host headers"
+    );
+    assert_eq!(
+        status("GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        "HTTP/1.1 400 Bad Request",
+        "an absolute-form target naming another host"
+    );
+    assert_eq!(
+        status("GET http://localhost/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+}

@@ -83,6 +83,19 @@ pub async fn delete_forgets<S: SessionStore>(store: &S) {
     store.delete("never-existed").await.unwrap();
 }
 
+/// For stores that keep sessions on the server: `update` changes a live
+/// session and never brings back a deleted one.
+pub async fn update_never_recreates<S: SessionStore>(store: &S) {
+    let mut first = record(json!({"k": 1}), 3600);
+    let key = store.save(&first).await.unwrap();
+    first.data.insert("k".into(), json!(2));
+    assert_eq!(store.update(&first).await.unwrap(), Some(key.clone()));
+    assert_eq!(store.load(&key).await.unwrap().unwrap().data["k"], 2);
+    store.delete(&key).await.unwrap();
+    assert_eq!(store.update(&first).await.unwrap(), None);
+    assert_eq!(store.load(&key).await.unwrap(), None, "not recreated");
+}
+
 /// For stores that keep sessions on the server.
 pub async fn clear_expired_removes_only_expired<S: SessionStore>(store: &S) {
     let live = store
@@ -150,6 +163,12 @@ macro_rules! store_conformance {
         fn delete_forgets() {
             let Some(store) = $store else { return };
             run(|| common::delete_forgets(&store));
+        }
+
+        #[test]
+        fn update_never_recreates() {
+            let Some(store) = $store else { return };
+            run(|| common::update_never_recreates(&store));
         }
 
         #[test]
