@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod body;
+mod client;
 mod problem;
 mod response;
 
 pub use body::{Body, BoxError};
+pub use client::ClientInfo;
 pub use problem::{PROBLEM_JSON, Problem};
 pub use response::{Html, IntoResponse, Json, Response};

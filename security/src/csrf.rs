@@ -159,7 +159,10 @@ impl CsrfLayer {
         self.map(|config| config.cookie_domain = Some(domain))
     }
 
-    /// Whether the cookie is `Secure` (default on; off only for plain-HTTP development).
+    /// Whether the cookie is always `Secure` (default on). Off, it is
+    /// `Secure` exactly when the request came over HTTPS (its
+    /// [`ClientInfo`](tack_http::ClientInfo)), so plain-HTTP development
+    /// works and an HTTPS site still gets secure cookies.
     pub fn with_secure_cookie(self, secure: bool) -> Self {
         self.map(|config| config.cookie_secure = secure)
     }
@@ -170,8 +173,9 @@ impl CsrfLayer {
         self.map(|config| config.assume_https = on)
     }
 
-    /// Trust `X-Forwarded-Proto: https` from a proxy that always sets it
-    /// (Django's `SECURE_PROXY_SSL_HEADER`).
+    /// Trust `X-Forwarded-Proto: https` from any client. Prefer a
+    /// [`ProxyLayer`](crate::ProxyLayer), which believes it only from the
+    /// proxies it names, and which sessions and templates read as well.
     pub fn with_trust_forwarded_proto(self, on: bool) -> Self {
         self.map(|config| config.trust_forwarded_proto = on)
     }
@@ -252,8 +256,9 @@ where
             } else {
                 Body::new(body)
             };
+            let secure = config.cookie_secure || is_secure(&parts, &config);
             let mut response = inner.call(Request::from_parts(parts, body)).await?;
-            storage.persist(&token, &config, &mut response);
+            storage.persist(&token, &config, secure, &mut response);
             Ok(response)
         })
     }
@@ -354,9 +359,12 @@ fn is_urlencoded(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Whether the request came over HTTPS: told so, or from its
+/// [`ClientInfo`](tack_http::ClientInfo) (set by the server, or by a
+/// `ProxyLayer` trusting the proxy in front).
 fn is_secure(parts: &Parts, config: &Config) -> bool {
     config.assume_https
-        || parts.uri.scheme_str() == Some("https")
+        || tack_http::ClientInfo::from_parts(&parts.extensions, &parts.uri).secure
         || (config.trust_forwarded_proto
             && parts
                 .headers
@@ -465,7 +473,14 @@ impl Storage {
         secret.filter(|secret| is_secret(secret))
     }
 
-    fn persist<B>(&self, token: &CsrfToken, config: &Config, response: &mut Response<B>) {
+    /// Sets the cookie (when the secret changed), `Secure` when `secure`.
+    fn persist<B>(
+        &self,
+        token: &CsrfToken,
+        config: &Config,
+        secure: bool,
+        response: &mut Response<B>,
+    ) {
         let state = token.lock();
         if state.used
             && !response
@@ -485,7 +500,7 @@ impl Storage {
             Storage::Cookie => {
                 let mut cookie = Cookie::build((config.cookie_name.as_str(), secret))
                     .path("/")
-                    .secure(config.cookie_secure)
+                    .secure(secure)
                     .same_site(SameSite::Lax)
                     .max_age(cookie::time::Duration::seconds(
                         COOKIE_MAX_AGE.as_secs() as i64

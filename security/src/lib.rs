@@ -5,6 +5,7 @@ mod error;
 mod headers;
 mod hosts;
 mod multipart;
+mod proxy;
 mod token;
 
 use std::future::Future;
@@ -16,6 +17,7 @@ pub use csrf::{Csrf, CsrfLayer, CsrfToken, FORM_FIELD, HEADER};
 pub use error::{BoxError, Error};
 pub use headers::{SecurityHeaders, SecurityHeadersLayer};
 pub use hosts::{AllowedHosts, AllowedHostsLayer};
+pub use proxy::{HttpsRedirect, HttpsRedirectLayer, Proxy, ProxyError, ProxyLayer};
 /// Request body limits: tower-http's layer answers 413 past the limit.
 pub use tower_http::limit::RequestBodyLimitLayer;
 

@@ -94,7 +94,7 @@ impl<St: SessionStore> SessionLayer<St> {
         config.enforce_prefix();
         // Fail at configuration time, not on the first request.
         assert!(
-            header_value(&base_cookie(config, String::new()).build()).is_ok(),
+            header_value(&base_cookie(config, String::new(), config.secure).build()).is_ok(),
             "session cookie name, path and domain must be visible ASCII without `;`, \
              got name {:?}, path {:?}, domain {:?}",
             config.cookie_name,
@@ -133,8 +133,11 @@ impl<St: SessionStore> SessionLayer<St> {
         self.map_config(|config| config.domain = Some(domain))
     }
 
-    /// Whether the cookie is `Secure` (HTTPS only). On by default: turn it
-    /// off only for development over plain HTTP.
+    /// Whether the cookie is always `Secure` (HTTPS only). On by default.
+    /// Off, it is `Secure` exactly when the request came over HTTPS (its
+    /// [`ClientInfo`](tack_http::ClientInfo), which a server or a proxy
+    /// layer sets): plain-HTTP development and scripted clients work, and
+    /// an HTTPS site still gets secure cookies.
     pub fn with_secure(self, secure: bool) -> Self {
         self.map_config(|config| config.secure = secure)
     }
@@ -215,6 +218,7 @@ where
         let store = Arc::clone(&self.store);
         let config = Arc::clone(&self.config);
         let cookie_value = find_cookie(request.headers(), &config.cookie_name);
+        let secure = config.secure || tack_http::ClientInfo::of(&request).secure;
         Box::pin(async move {
             let loaded = match &cookie_value {
                 Some(value) => match store.load(value).await {
@@ -229,7 +233,7 @@ where
                 .extensions_mut()
                 .insert(Messages::new(session.clone()));
             let mut response = inner.call(request).await?;
-            match finish(&*store, &config, &session, cookie_value.as_deref()).await {
+            match finish(&*store, &config, secure, &session, cookie_value.as_deref()).await {
                 Ok(outcome) => {
                     if let Some(set_cookie) = outcome.set_cookie {
                         response.headers_mut().append(SET_COOKIE, set_cookie);
@@ -320,6 +324,7 @@ fn plan(session: &Session, config: &Config, now: SystemTime) -> (Plan, bool) {
 async fn finish<St: SessionStore>(
     store: &St,
     config: &Config,
+    secure: bool,
     session: &Session,
     cookie_value: Option<&str>,
 ) -> Result<Outcome, Error> {
@@ -330,7 +335,7 @@ async fn finish<St: SessionStore>(
             if let (true, Some(value)) = (loaded, cookie_value) {
                 store.delete(value).await?;
             }
-            cookie_value.map(|_| removal_cookie(config))
+            cookie_value.map(|_| removal_cookie(config, secure))
         }
         Plan::Save {
             delete_loaded,
@@ -349,7 +354,7 @@ async fn finish<St: SessionStore>(
             } else {
                 store.save(&record).await?
             };
-            let header = session_cookie(config, value, cookie_max_age).map_err(|_| {
+            let header = session_cookie(config, secure, value, cookie_max_age).map_err(|_| {
                 Error::store(
                     "save",
                     "the store answered a cookie value that is not valid in a header",
@@ -361,11 +366,11 @@ async fn finish<St: SessionStore>(
     Ok(Outcome { set_cookie, vary })
 }
 
-fn base_cookie(config: &Config, value: String) -> cookie::CookieBuilder<'static> {
+fn base_cookie(config: &Config, value: String, secure: bool) -> cookie::CookieBuilder<'static> {
     let mut builder = Cookie::build((config.cookie_name.clone(), value))
         .path(config.path.clone())
         .http_only(true)
-        .secure(config.secure)
+        .secure(secure)
         .same_site(SameSite::Lax);
     if let Some(domain) = &config.domain {
         builder = builder.domain(domain.clone());
@@ -375,10 +380,11 @@ fn base_cookie(config: &Config, value: String) -> cookie::CookieBuilder<'static>
 
 fn session_cookie(
     config: &Config,
+    secure: bool,
     value: String,
     max_age: Option<Duration>,
 ) -> Result<HeaderValue, InvalidHeaderValue> {
-    let mut builder = base_cookie(config, value);
+    let mut builder = base_cookie(config, value, secure);
     if let Some(max_age) = max_age {
         let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         builder = builder.max_age(cookie::time::Duration::seconds(secs));
@@ -386,10 +392,10 @@ fn session_cookie(
     header_value(&builder.build())
 }
 
-fn removal_cookie(config: &Config) -> HeaderValue {
+fn removal_cookie(config: &Config, secure: bool) -> HeaderValue {
     // The builder methods check that name, path and domain make a valid
     // header, and the value is empty.
-    header_value(&base_cookie(config, String::new()).removal().build())
+    header_value(&base_cookie(config, String::new(), secure).removal().build())
         .expect("session cookie config was checked when the layer was built")
 }
 

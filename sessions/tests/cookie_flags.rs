@@ -106,3 +106,32 @@ fn a_session_can_choose_its_own_expiry() {
         }
     });
 }
+
+#[test]
+fn without_always_secure_the_cookie_is_secure_over_https_only() {
+    let layer = SessionLayer::new(MemoryStore::new()).with_secure(false);
+    let app = layer.layer(tower::service_fn(common::app));
+    let cookie_over = |secure: bool| {
+        let app = app.clone();
+        let client = TestClient::new(
+            tower::ServiceBuilder::new()
+                .map_request(move |mut request: http::Request<tack_http::Body>| {
+                    let peer = "192.0.2.1:40000".parse().unwrap();
+                    request
+                        .extensions_mut()
+                        .insert(tack_http::ClientInfo::direct(peer, secure));
+                    request
+                })
+                .service(app),
+        );
+        let response = futures_executor::block_on(client.get("/set?k=v").send());
+        response
+            .header("set-cookie")
+            .expect("a cookie is set")
+            .to_owned()
+    };
+    // Plain HTTP: scripted clients (and their cookie jars) get the cookie back.
+    assert!(!cookie_over(false).contains("Secure"));
+    // HTTPS (here, or at a trusted proxy): Secure.
+    assert!(cookie_over(true).contains("Secure"));
+}

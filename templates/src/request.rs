@@ -50,11 +50,13 @@ impl<'a> RequestView<'a> {
         self.uri.query().unwrap_or("")
     }
 
-    /// Whether the request came over TLS, judged from the URI's scheme
+    /// Whether the request came over TLS, judged from its
+    /// [`ClientInfo`](tack_http::ClientInfo) (set by the server, or by a
+    /// proxy layer that trusts the proxy in front) or the URI's scheme
     /// (and, when `trust_forwarded_proto` is set, from `X-Forwarded-Proto`,
     /// which only a trusted proxy in front of the server may set).
     pub fn is_secure(&self, trust_forwarded_proto: bool) -> bool {
-        if self.uri.scheme_str() == Some("https") {
+        if tack_http::ClientInfo::from_parts(self.extensions, self.uri).secure {
             return true;
         }
         trust_forwarded_proto

@@ -130,11 +130,22 @@ fn check_origin<B>(request: &Request<B>, config: &WsConfig) -> Result<(), Error>
     }
 }
 
-/// Whether the origin's `host[:port]` is the request's own host.
+/// Whether the origin is the request's own: its scheme is this request's
+/// (`https` when the request came over TLS, as its
+/// [`ClientInfo`](tack_http::ClientInfo) says, else `http`) and its
+/// `host[:port]` the request's host.
 fn same_origin<B>(request: &Request<B>, origin: &str) -> bool {
-    let Some((_scheme, origin_host)) = origin.split_once("://") else {
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
         return false; // "null" and other opaque origins never match.
     };
+    let own_scheme = if tack_http::ClientInfo::of(request).secure {
+        "https"
+    } else {
+        "http"
+    };
+    if !scheme.eq_ignore_ascii_case(own_scheme) {
+        return false;
+    }
     let host = request
         .headers()
         .get(HOST)
@@ -189,7 +200,8 @@ mod tests {
     fn origins() {
         let cases: &[(&[&str], Option<&str>, bool)] = &[
             (&[], None, true),
-            (&[], Some("https://news.example"), true),
+            // The request came over plain http: only an http origin is its own.
+            (&[], Some("https://news.example"), false),
             (&[], Some("http://NEWS.example"), true),
             (&[], Some("https://evil.example"), false),
             (&[], Some("null"), false),
@@ -220,6 +232,20 @@ mod tests {
                 assert_eq!(error.status(), StatusCode::FORBIDDEN);
             }
         }
+        // Over TLS (or behind a trusted TLS proxy), the https origin is its own.
+        let mut request = upgrade()
+            .header(ORIGIN, "https://news.example")
+            .body(())
+            .unwrap();
+        let peer = "192.0.2.1:1".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(tack_http::ClientInfo::direct(peer, true));
+        assert!(handshake(&request, &WsConfig::default()).is_ok());
+        request
+            .headers_mut()
+            .insert(ORIGIN, "http://news.example".parse().unwrap());
+        assert!(handshake(&request, &WsConfig::default()).is_err());
     }
 
     #[test]

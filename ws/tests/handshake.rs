@@ -175,6 +175,19 @@ fn foreign_origin_is_refused_before_the_upgrade() {
     }
     assert!(events.try_recv().is_err(), "the consumer never ran");
 
+    // The right host with the wrong scheme: this server speaks plain http.
+    let error = try_connect(
+        server.addr(),
+        "/ws/articles/hello/",
+        &[("origin", &format!("https://{host}"))],
+    )
+    .map(drop)
+    .expect_err("an https origin on an http site is refused");
+    assert!(
+        matches!(&error, tungstenite::Error::Http(response) if response.status() == StatusCode::FORBIDDEN),
+        "{error}"
+    );
+
     // Same origin passes.
     let _client = try_connect(
         server.addr(),
