@@ -206,19 +206,18 @@ impl<B: AuthBackend> Auth<B> {
     ) -> Result<B::User, Error> {
         let inner = &*self.inner;
         let username = credentials.username();
-        if let Some(wait) = inner.throttle.check(username, client).await? {
+        // Reserved (and counted) before the password is checked, so
+        // parallel attempts cannot all slip through one check.
+        if let Some(wait) = inner.throttle.reserve(username, client).await? {
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             return Err(Error::Throttled { retry_after_secs });
         }
         match inner.backend.authenticate(credentials).await? {
             Some(user) => {
-                inner.throttle.record_success(username).await?;
+                inner.throttle.record_success(username, client).await?;
                 Ok(user)
             }
-            None => {
-                inner.throttle.record_failure(username, client).await?;
-                Err(Error::InvalidCredentials)
-            }
+            None => Err(Error::InvalidCredentials),
         }
     }
 

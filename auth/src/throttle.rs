@@ -1,9 +1,14 @@
-//! Login throttling: failures per username and per client address first
-//! slow sign-in down, then lock it for a while.
+//! Login throttling: each attempt is reserved before the password is
+//! checked, so parallel attempts count one after another; failures per
+//! username slow sign-in down, and failures per (username, client
+//! address) and per address also lock it for a while.
 //!
 //! "Slow down" never sleeps: after a few failures, attempts made before a
 //! growing delay has passed are refused at once with the time to wait
-//! (HTTP 429 with `Retry-After`), without checking the password.
+//! (HTTP 429 with `Retry-After`), without checking the password. A
+//! username is never locked for everyone: a burst of bad passwords from
+//! one address locks that address out of that account only, and slows the
+//! account down elsewhere.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,7 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::backend::BackendFuture;
 
-/// The figures for one kind of key (usernames, or client addresses).
+/// The figures for one kind of key (usernames, a username from one
+/// address, or addresses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Failures allowed before any delay.
@@ -23,8 +29,9 @@ pub struct Limits {
     pub base_delay: Duration,
     /// The longest delay.
     pub max_delay: Duration,
-    /// Failures (within `window`) after which the key is locked.
-    pub lock_after: u32,
+    /// Failures (within `window`) after which the key is locked; `None`
+    /// never locks (only slows down).
+    pub lock_after: Option<u32>,
     /// How long a lock lasts.
     pub lock_for: Duration,
     /// Failures are forgotten after this long without a new one.
@@ -32,13 +39,24 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Per username: 3 free failures, then 1 s doubling up to 30 s; locked
-    /// for 15 minutes at 10 failures.
+    /// Per username, from every address: 5 free failures, then 1 s
+    /// doubling up to 15 s; never locked, so nobody can lock anyone out.
     pub const USERNAME: Limits = Limits {
+        free_failures: 5,
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(15),
+        lock_after: None,
+        lock_for: Duration::ZERO,
+        window: Duration::from_secs(15 * 60),
+    };
+
+    /// Per username from one client address: 3 free failures, then 1 s
+    /// doubling up to 30 s; locked for 15 minutes at 10 failures.
+    pub const PAIR: Limits = Limits {
         free_failures: 3,
         base_delay: Duration::from_secs(1),
         max_delay: Duration::from_secs(30),
-        lock_after: 10,
+        lock_after: Some(10),
         lock_for: Duration::from_secs(15 * 60),
         window: Duration::from_secs(15 * 60),
     };
@@ -49,7 +67,7 @@ impl Limits {
         free_failures: 20,
         base_delay: Duration::from_secs(1),
         max_delay: Duration::from_secs(30),
-        lock_after: 100,
+        lock_after: Some(100),
         lock_for: Duration::from_secs(15 * 60),
         window: Duration::from_secs(15 * 60),
     };
@@ -58,34 +76,41 @@ impl Limits {
 /// What a throttle keys failures by.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
-    /// A username (lowercased).
+    /// A username (lowercased), from any address.
     Username(String),
+    /// A username (lowercased) from one client address.
+    Pair(String, IpAddr),
     /// A client address.
     Address(IpAddr),
 }
 
-/// Counts sign-in failures and says when to refuse attempts. Async so a
-/// database or Redis implementation (shared by every app server) can come
-/// later; [`MemoryThrottle`] keeps counts in this process.
+/// Counts sign-in attempts and says when to refuse them. Async so a
+/// database or Redis implementation (shared by every app server) can sit
+/// behind it; [`MemoryThrottle`] keeps counts in this process.
+///
+/// [`reserve`](LoginThrottle::reserve) must check and count in one atomic
+/// step: the check for the next attempt sees this one, however many run
+/// in parallel.
 pub trait LoginThrottle: Send + Sync + 'static {
-    /// `None` when an attempt for this username from this address may
-    /// proceed, else how long to wait.
-    fn check<'a>(
+    /// Reserves an attempt for this username from this address: `None`
+    /// when it may proceed (it is counted as a failure until
+    /// [`record_success`](LoginThrottle::record_success) says otherwise),
+    /// else how long to wait (and nothing is counted).
+    fn reserve<'a>(
         &'a self,
         username: &'a str,
         address: Option<IpAddr>,
     ) -> BackendFuture<'a, Option<Duration>>;
 
-    /// Records a failed attempt.
-    fn record_failure<'a>(
+    /// The reserved attempt succeeded: the username's failures (from
+    /// everywhere, and from this address) are forgotten, and the address
+    /// is not charged for it (its earlier failures stay, so one valid
+    /// account cannot reset them).
+    fn record_success<'a>(
         &'a self,
         username: &'a str,
         address: Option<IpAddr>,
     ) -> BackendFuture<'a, ()>;
-
-    /// Records a successful sign-in: the username's failures are forgotten
-    /// (the address's are not, so one valid account cannot reset them).
-    fn record_success<'a>(&'a self, username: &'a str) -> BackendFuture<'a, ()>;
 }
 
 /// A throttle that never refuses.
@@ -93,13 +118,10 @@ pub trait LoginThrottle: Send + Sync + 'static {
 pub struct NoThrottle;
 
 impl LoginThrottle for NoThrottle {
-    fn check<'a>(&'a self, _: &'a str, _: Option<IpAddr>) -> BackendFuture<'a, Option<Duration>> {
+    fn reserve<'a>(&'a self, _: &'a str, _: Option<IpAddr>) -> BackendFuture<'a, Option<Duration>> {
         Box::pin(std::future::ready(Ok(None)))
     }
-    fn record_failure<'a>(&'a self, _: &'a str, _: Option<IpAddr>) -> BackendFuture<'a, ()> {
-        Box::pin(std::future::ready(Ok(())))
-    }
-    fn record_success<'a>(&'a self, _: &'a str) -> BackendFuture<'a, ()> {
+    fn record_success<'a>(&'a self, _: &'a str, _: Option<IpAddr>) -> BackendFuture<'a, ()> {
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -117,6 +139,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 #[derive(Clone)]
 pub struct MemoryThrottle {
     username: Limits,
+    pair: Limits,
     address: Limits,
     clock: Clock,
     entries: Arc<Mutex<HashMap<ThrottleKey, Entry>>>,
@@ -126,6 +149,7 @@ impl fmt::Debug for MemoryThrottle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryThrottle")
             .field("username", &self.username)
+            .field("pair", &self.pair)
             .field("address", &self.address)
             .finish_non_exhaustive()
     }
@@ -141,19 +165,27 @@ impl Default for MemoryThrottle {
 const SWEEP_AT: usize = 10_000;
 
 impl MemoryThrottle {
-    /// A throttle with [`Limits::USERNAME`] and [`Limits::ADDRESS`].
+    /// A throttle with [`Limits::USERNAME`], [`Limits::PAIR`] and
+    /// [`Limits::ADDRESS`].
     pub fn new() -> Self {
         MemoryThrottle {
             username: Limits::USERNAME,
+            pair: Limits::PAIR,
             address: Limits::ADDRESS,
             clock: Arc::new(SystemTime::now),
             entries: Arc::default(),
         }
     }
 
-    /// Sets the figures per username.
+    /// Sets the figures per username (from every address).
     pub fn with_username_limits(mut self, limits: Limits) -> Self {
         self.username = limits;
+        self
+    }
+
+    /// Sets the figures per username from one address.
+    pub fn with_pair_limits(mut self, limits: Limits) -> Self {
+        self.pair = limits;
         self
     }
 
@@ -175,13 +207,13 @@ impl MemoryThrottle {
     }
 
     fn keys(&self, username: &str, address: Option<IpAddr>) -> Vec<(ThrottleKey, Limits)> {
-        let mut keys = vec![(
-            ThrottleKey::Username(username.to_lowercase()),
-            self.username,
-        )];
+        let username = username.to_lowercase();
+        let mut keys = Vec::with_capacity(3);
         if let Some(address) = address {
+            keys.push((ThrottleKey::Pair(username.clone(), address), self.pair));
             keys.push((ThrottleKey::Address(address), self.address));
         }
+        keys.push((ThrottleKey::Username(username), self.username));
         keys
     }
 
@@ -216,32 +248,30 @@ impl MemoryThrottle {
         self.entries().get(key).map_or(0, |entry| entry.failures)
     }
 
-    fn check_now(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
+    /// Checks every key and, when none must wait, counts the attempt on
+    /// each: under one lock, so parallel attempts are counted in turn.
+    fn reserve_now(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
         let now = (self.clock)();
-        let mut entries = self.entries();
-        self.keys(username, address)
-            .iter()
-            .filter_map(|(key, limits)| Self::wait(&mut entries, key, limits, now))
-            .max()
-    }
-
-    fn fail_now(&self, username: &str, address: Option<IpAddr>) {
-        let now = (self.clock)();
+        let keys = self.keys(username, address);
         let mut entries = self.entries();
         if entries.len() >= SWEEP_AT {
-            let longest = self
-                .username
-                .window
-                .max(self.username.lock_for)
-                .max(self.address.window)
-                .max(self.address.lock_for);
+            let longest = [self.username, self.pair, self.address]
+                .iter()
+                .map(|limits| limits.window.max(limits.lock_for))
+                .max()
+                .unwrap_or_default();
             entries.retain(|_, entry| {
                 now.duration_since(entry.last_failure).unwrap_or_default() < longest
             });
         }
-        for (key, limits) in self.keys(username, address) {
-            // Forget what is stale (an expired lock, an old window) first.
-            Self::wait(&mut entries, &key, &limits, now);
+        let wait = keys
+            .iter()
+            .filter_map(|(key, limits)| Self::wait(&mut entries, key, limits, now))
+            .max();
+        if wait.is_some() {
+            return wait;
+        }
+        for (key, limits) in keys {
             let entry = entries.entry(key).or_insert(Entry {
                 failures: 0,
                 last_failure: now,
@@ -249,8 +279,30 @@ impl MemoryThrottle {
             });
             entry.failures = entry.failures.saturating_add(1);
             entry.last_failure = now;
-            if entry.failures >= limits.lock_after {
+            if limits.lock_after.is_some_and(|at| entry.failures >= at) {
                 entry.locked_until = Some(now + limits.lock_for);
+            }
+        }
+        None
+    }
+
+    fn succeed_now(&self, username: &str, address: Option<IpAddr>) {
+        let mut entries = self.entries();
+        for (key, limits) in self.keys(username, address) {
+            match key {
+                ThrottleKey::Address(_) => {
+                    // Not charged for the success; a lock this very
+                    // attempt set goes with it.
+                    if let Some(entry) = entries.get_mut(&key) {
+                        entry.failures = entry.failures.saturating_sub(1);
+                        if limits.lock_after.is_none_or(|at| entry.failures < at) {
+                            entry.locked_until = None;
+                        }
+                    }
+                }
+                key => {
+                    entries.remove(&key);
+                }
             }
         }
     }
@@ -271,26 +323,20 @@ fn delay_after(failures: u32, limits: &Limits) -> Option<Duration> {
 }
 
 impl LoginThrottle for MemoryThrottle {
-    fn check<'a>(
+    fn reserve<'a>(
         &'a self,
         username: &'a str,
         address: Option<IpAddr>,
     ) -> BackendFuture<'a, Option<Duration>> {
-        Box::pin(std::future::ready(Ok(self.check_now(username, address))))
+        Box::pin(std::future::ready(Ok(self.reserve_now(username, address))))
     }
 
-    fn record_failure<'a>(
+    fn record_success<'a>(
         &'a self,
         username: &'a str,
         address: Option<IpAddr>,
     ) -> BackendFuture<'a, ()> {
-        self.fail_now(username, address);
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    fn record_success<'a>(&'a self, username: &'a str) -> BackendFuture<'a, ()> {
-        self.entries()
-            .remove(&ThrottleKey::Username(username.to_lowercase()));
+        self.succeed_now(username, address);
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -301,7 +347,7 @@ mod tests {
 
     #[test]
     fn delays_double_then_cap() {
-        let limits = Limits::USERNAME;
+        let limits = Limits::PAIR;
         let secs: Vec<Option<u64>> = (0..10)
             .map(|n| delay_after(n, &limits).map(|d| d.as_secs()))
             .collect();

@@ -38,10 +38,10 @@ async fn memory_token_store() {
 async fn memory_throttle() {
     let clock = ManualClock::new();
     let throttle = MemoryThrottle::new()
-        .with_username_limits(Limits {
+        .with_pair_limits(Limits {
             free_failures: 2,
-            lock_after: 4,
-            ..Limits::USERNAME
+            lock_after: Some(4),
+            ..Limits::PAIR
         })
         .with_clock(clock.reader());
     throttle_suite(&throttle, |by: Duration| clock.advance(by)).await;

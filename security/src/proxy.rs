@@ -254,13 +254,16 @@ where
     }
 }
 
+/// Which requests the HTTPS redirect leaves alone.
+type Exempt = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
+
 /// Redirects (301) every request that did not come over HTTPS to the same
 /// URL on `https://` (Django's `SECURE_SSL_REDIRECT`); HTTPS is read from
 /// [`ClientInfo`], so put it inside a [`ProxyLayer`] when behind a proxy,
 /// and inside the allowed-hosts check (the `Host` makes the target).
 #[derive(Clone)]
 pub struct HttpsRedirectLayer {
-    exempt: Option<Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>>,
+    exempt: Option<Exempt>,
 }
 
 impl std::fmt::Debug for HttpsRedirectLayer {

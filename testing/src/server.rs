@@ -46,7 +46,9 @@ impl Drop for Server {
 /// Serves `service` over HTTP/1 (upgrades enabled, so websockets work) on
 /// `127.0.0.1:0`.
 ///
-/// Requests reach the service as `Request<tack_http::Body>`. Called inside a
+/// Requests reach the service as `Request<tack_http::Body>`, carrying a
+/// [`ClientInfo`](tack_http::ClientInfo) with the peer's address, as a
+/// server should. Called inside a
 /// tokio runtime, the server runs on that runtime; called outside one (a
 /// plain `#[test]` with blocking clients), it runs on a runtime of its own
 /// with two workers.
@@ -89,14 +91,19 @@ where
         // Dropping this set (when the accept task is aborted) aborts every
         // connection still open.
         let mut connections = JoinSet::new();
-        while let Ok((stream, _)) = listener.accept().await {
+        while let Ok((stream, peer)) = listener.accept().await {
             while connections.try_join_next().is_some() {}
             // Small frames (websockets) should leave at once, not wait for Nagle.
             let _ = stream.set_nodelay(true);
             let service = service.clone();
             connections.spawn(async move {
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    service.clone().oneshot(request.map(Body::new))
+                    let mut request = request.map(Body::new);
+                    // What a real server tells the app about the connection.
+                    request
+                        .extensions_mut()
+                        .insert(tack_http::ClientInfo::direct(peer, false));
+                    service.clone().oneshot(request)
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

@@ -10,6 +10,8 @@ use http::{Request, Response};
 
 /// Sends each request on a fresh HTTP/1 connection to a server on
 /// loopback, with the cookies the server set so far and `Host: localhost`.
+/// Like the cookie jars of browsers and HTTP libraries, it never sends a
+/// `Secure` cookie back over plain HTTP (so it keeps none).
 #[derive(Debug)]
 pub struct SocketClient {
     addr: SocketAddr,
@@ -81,7 +83,7 @@ impl SocketClient {
             let expired = cookie
                 .max_age()
                 .is_some_and(|age| age.is_zero() || age.is_negative());
-            if expired || cookie.value().is_empty() {
+            if expired || cookie.value().is_empty() || cookie.secure() == Some(true) {
                 jar.remove(cookie.name());
             } else {
                 jar.insert(cookie.name().to_owned(), cookie.value().to_owned());

@@ -159,43 +159,51 @@ pub async fn token_store_suite<S: TokenStore>(store: &S, users: [&str; 3]) {
     );
 }
 
-/// For throttles built with 2 free failures and a lock at 4 per username,
-/// on a clock that `advance` moves.
+/// For throttles built with 2 free failures and a lock at 4 per
+/// (username, address), and the default limits otherwise, on a clock that
+/// `advance` moves.
 pub async fn throttle_suite<T: LoginThrottle>(throttle: &T, advance: impl Fn(Duration)) {
-    let address = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    assert_eq!(throttle.check("x", address).await.unwrap(), None);
-    for _ in 0..2 {
-        throttle.record_failure("x", address).await.unwrap();
+    let here = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let elsewhere = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+    for attempt in 1..=3 {
+        assert_eq!(
+            throttle.reserve("x", here).await.unwrap(),
+            None,
+            "attempt {attempt}: two free failures, then one after no delay"
+        );
     }
-    assert_eq!(
-        throttle.check("x", address).await.unwrap(),
-        None,
-        "free failures"
-    );
-    throttle.record_failure("x", address).await.unwrap();
     assert!(
-        throttle.check("x", address).await.unwrap().is_some(),
-        "slowed down"
+        throttle.reserve("x", here).await.unwrap().is_some(),
+        "slowed down: the reserved attempts counted"
     );
     assert_eq!(
-        throttle.check("y", None).await.unwrap(),
+        throttle.reserve("y", None).await.unwrap(),
         None,
         "other users are free"
     );
     advance(Duration::from_secs(3600));
     assert_eq!(
-        throttle.check("x", address).await.unwrap(),
+        throttle.reserve("x", here).await.unwrap(),
         None,
         "waits end"
     );
-    for _ in 0..4 {
-        throttle.record_failure("x", None).await.unwrap();
-        advance(Duration::from_secs(1));
+    for _ in 0..3 {
+        advance(Duration::from_secs(31));
+        assert_eq!(throttle.reserve("x", here).await.unwrap(), None);
     }
-    assert!(throttle.check("x", None).await.unwrap().is_some(), "locked");
-    throttle.record_success("x").await.unwrap();
+    advance(Duration::from_secs(31));
+    assert!(
+        throttle.reserve("x", here).await.unwrap().is_some(),
+        "locked from this address"
+    );
     assert_eq!(
-        throttle.check("x", None).await.unwrap(),
+        throttle.reserve("x", elsewhere).await.unwrap(),
+        None,
+        "not locked from another address"
+    );
+    throttle.record_success("x", here).await.unwrap();
+    assert_eq!(
+        throttle.reserve("x", here).await.unwrap(),
         None,
         "success clears"
     );

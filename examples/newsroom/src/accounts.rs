@@ -1,6 +1,5 @@
 //! Signing in and out, API tokens, and the `createsuperuser` command.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::header::LOCATION;
@@ -11,18 +10,13 @@ use tack_auth::{
     redirect_after_login,
 };
 use tack_forms::{Bound, Form, FormData, Limits};
-use tack_http::{Body, IntoResponse, Json, Response};
+use tack_http::{Body, ClientInfo, IntoResponse, Json, Response};
 use tack_routing::{Error, RequestExt};
 use tack_security::CsrfToken;
 use tack_sessions::{Messages, Session};
 use tack_templates::context;
 
 use crate::Newsroom;
-
-/// The peer address of a connection, put in each request's extensions by the
-/// server (used to throttle sign-in attempts per address).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub SocketAddr);
 
 /// The signed-in user of a request, if any.
 pub fn current_user(parts: &http::request::Parts) -> Option<&User> {
@@ -101,10 +95,8 @@ pub async fn login_form(state: Arc<Newsroom>, request: Request<Body>) -> Result<
 /// of this site, else to the front page.
 pub async fn login(state: Arc<Newsroom>, mut request: Request<Body>) -> Result<Response, Error> {
     let session = session(&request)?;
-    let client = request
-        .extensions()
-        .get::<ClientAddr>()
-        .map(|addr| addr.0.ip());
+    // The server's peer, or the client a trusted proxy names.
+    let client = ClientInfo::of(&request).addr;
     let csrf = request.extensions().get::<CsrfToken>().cloned();
     let messages = request.extensions().get::<Messages>().cloned();
     let mut form = SignIn::bind(&form_data(&mut request).await?);
@@ -171,10 +163,8 @@ struct TokenRequest {
 
 /// `POST /api/auth/token/` with `{"username", "password"}`: answers `{"token"}`.
 pub async fn token(state: Arc<Newsroom>, mut request: Request<Body>) -> Response {
-    let client = request
-        .extensions()
-        .get::<ClientAddr>()
-        .map(|addr| addr.0.ip());
+    // The server's peer, or the client a trusted proxy names.
+    let client = ClientInfo::of(&request).addr;
     let asked: TokenRequest = match request.json().await {
         Ok(asked) => asked,
         Err(error) => return error.into_response(),

@@ -12,7 +12,9 @@ use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
 use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get, post};
-use tack_security::{AllowedHostsLayer, CsrfLayer, CsrfToken, SecurityHeadersLayer};
+use tack_security::{
+    AllowedHostsLayer, CsrfLayer, CsrfToken, HttpsRedirectLayer, ProxyLayer, SecurityHeadersLayer,
+};
 use tack_sessions::{DbStore, Messages, SecretKey, SessionLayer};
 use tack_templates::minijinja::value::{Object, ObjectRepr};
 use tack_templates::{Serde, Templates, Value, context};
@@ -303,6 +305,15 @@ pub enum StartError {
     /// The session table could not be created.
     #[error("sessions: {0}")]
     Sessions(tack_sessions::Error),
+    /// `NEWSROOM_TRUSTED_PROXIES` or `NEWSROOM_PROXY_SSL_HEADER` is malformed.
+    #[error("proxy settings: {0}")]
+    Proxy(#[from] tack_security::ProxyError),
+    /// An HTTPS header is set, but no proxy is trusted to send it.
+    #[error(
+        "NEWSROOM_PROXY_SSL_HEADER is set but NEWSROOM_TRUSTED_PROXIES is empty: name the \
+         proxies (like 127.0.0.1 or 10.0.0.0/8) whose header is believed"
+    )]
+    ProxyHeaderUntrusted,
     /// The media folder could not be made.
     #[error(
         "media folder {path}: {source} (set NEWSROOM_MEDIA_ROOT to a folder this process may write)"
@@ -352,9 +363,11 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
         .error_page(move |page| pages.error_page(page));
     // Set once, here, before the router serves anything.
     let _ = urls.set(router.urls());
-    let layers = SecurityStack::new(settings);
+    let layers = SecurityStack::new(settings)?;
     let service = ServiceBuilder::new()
+        .layer(layers.proxy)
         .layer(layers.hosts)
+        .option_layer(layers.https_redirect)
         .layer(layers.headers)
         .layer(SessionLayer::new(sessions).with_secure(layers.secure_cookies))
         .layer(layers.csrf)
@@ -366,23 +379,38 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
 /// The security layers as the settings configure them; `check --deploy`
 /// inspects the same values.
 pub struct SecurityStack {
+    /// Believes `X-Forwarded-For` and the HTTPS header from the proxies in
+    /// `NEWSROOM_TRUSTED_PROXIES` only.
+    pub proxy: ProxyLayer,
     /// Answers 400 to hosts not in `NEWSROOM_ALLOWED_HOSTS`.
     pub hosts: AllowedHostsLayer,
+    /// With `NEWSROOM_HTTPS_ONLY`, redirects plain-HTTP requests to HTTPS.
+    pub https_redirect: Option<HttpsRedirectLayer>,
     /// nosniff, frame denial, referrer and opener policies.
     pub headers: SecurityHeadersLayer,
     /// CSRF protection for forms and session-authenticated API calls.
     pub csrf: CsrfLayer,
-    /// Whether the session and CSRF cookies are `Secure` (off only in debug).
+    /// Whether the session and CSRF cookies are always `Secure`
+    /// (`NEWSROOM_HTTPS_ONLY`); else they are `Secure` over HTTPS only.
     pub secure_cookies: bool,
 }
 
 impl SecurityStack {
     /// The layers for `settings`.
-    pub fn new(settings: &Settings) -> Self {
-        let secure_cookies = !settings.debug;
-        SecurityStack {
+    pub fn new(settings: &Settings) -> Result<Self, StartError> {
+        let secure_cookies = settings.https_only;
+        let mut proxy = ProxyLayer::new().trust(&settings.trusted_proxies)?;
+        if let Some(header) = &settings.proxy_ssl_header {
+            if !proxy.trusts_any() {
+                return Err(StartError::ProxyHeaderUntrusted);
+            }
+            proxy = proxy.with_ssl_header(header)?;
+        }
+        Ok(SecurityStack {
+            proxy,
             hosts: AllowedHostsLayer::new(settings.allowed_hosts.iter().cloned())
                 .with_debug(settings.debug),
+            https_redirect: settings.https_only.then(HttpsRedirectLayer::new),
             headers: SecurityHeadersLayer::new(),
             csrf: CsrfLayer::new()
                 .with_secure_cookie(secure_cookies)
@@ -392,6 +420,6 @@ impl SecurityStack {
                 .with_exempt(|parts| parts.uri.path() == "/api/auth/token/")
                 .with_debug(settings.debug),
             secure_cookies,
-        }
+        })
     }
 }

@@ -18,7 +18,16 @@ pub struct Warning {
 /// Secure cookies, and no wildcard in the allowed hosts.
 pub fn deploy(settings: &Settings) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    let stack = SecurityStack::new(settings);
+    let stack = match SecurityStack::new(settings) {
+        Ok(stack) => stack,
+        Err(error) => {
+            warnings.push(Warning {
+                id: "newsroom.E001",
+                message: error.to_string(),
+            });
+            return warnings;
+        }
+    };
     if settings.debug {
         warnings.push(Warning {
             id: "security.W018",
@@ -36,8 +45,11 @@ pub fn deploy(settings: &Settings) -> Vec<Warning> {
     if !stack.secure_cookies || !stack.csrf.is_secure_cookie() {
         warnings.push(Warning {
             id: "security.W012",
-            message: "the session and CSRF cookies are not Secure (debug mode turns it off), \
-                      so they travel over plain HTTP. Turn debug off and serve over HTTPS."
+            message: "NEWSROOM_HTTPS_ONLY is off: the session and CSRF cookies are Secure only \
+                      on requests that came over HTTPS, and plain-HTTP requests are not \
+                      redirected. Serve the site over HTTPS and set NEWSROOM_HTTPS_ONLY=1 \
+                      (behind a TLS proxy, name it in NEWSROOM_TRUSTED_PROXIES and set \
+                      NEWSROOM_PROXY_SSL_HEADER)."
                 .into(),
         });
     }
@@ -84,6 +96,7 @@ mod tests {
         let s = settings(&[
             ("NEWSROOM_SECRET_KEY", STRONG),
             ("NEWSROOM_ALLOWED_HOSTS", "news.example"),
+            ("NEWSROOM_HTTPS_ONLY", "1"),
         ]);
         assert_eq!(deploy(&s), vec![]);
         assert_eq!(refuse_to_serve(&s), None);
@@ -108,13 +121,34 @@ mod tests {
                 "security.W020"
             ]
         );
-        let short = settings(&[("NEWSROOM_SECRET_KEY", "short")]);
+        let short = settings(&[
+            ("NEWSROOM_SECRET_KEY", "short"),
+            ("NEWSROOM_HTTPS_ONLY", "1"),
+        ]);
         let warnings = deploy(&short);
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].message.contains("fewer than 50"),
             "{warnings:?}"
         );
+    }
+
+    #[test]
+    fn proxy_settings_are_checked() {
+        let untrusted = settings(&[
+            ("NEWSROOM_SECRET_KEY", STRONG),
+            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ]);
+        let warnings = deploy(&untrusted);
+        assert!(
+            warnings[0].message.contains("NEWSROOM_TRUSTED_PROXIES"),
+            "{warnings:?}"
+        );
+        let malformed = settings(&[
+            ("NEWSROOM_SECRET_KEY", STRONG),
+            ("NEWSROOM_TRUSTED_PROXIES", "10.0.0.0/99"),
+        ]);
+        assert!(deploy(&malformed)[0].message.contains("10.0.0.0/8"));
     }
 
     #[test]

@@ -7,10 +7,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use newsroom::accounts::ClientAddr;
 use newsroom::{Settings, app, checks};
 use std::path::Path;
-use tack_http::Body;
+use tack_http::{Body, ClientInfo};
 use tack_orm::migrations;
 use tower::ServiceExt;
 
@@ -147,7 +146,9 @@ fn serve() -> Result<(), String> {
             let service = TowerToHyperService::new(service.clone().map_request(
                 move |request: Request<Incoming>| {
                     let mut request = request.map(Body::new);
-                    request.extensions_mut().insert(ClientAddr(peer));
+                    request
+                        .extensions_mut()
+                        .insert(ClientInfo::direct(peer, false));
                     request
                 },
             ));

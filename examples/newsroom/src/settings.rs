@@ -20,6 +20,18 @@ pub struct Settings {
     /// at `/media/`; by default a `media` folder beside a SQLite file, else
     /// in the working directory.
     pub media_root: PathBuf,
+    /// `NEWSROOM_HTTPS_ONLY=1`: the site is served over HTTPS only; cookies
+    /// are always `Secure` and plain-HTTP requests are redirected to HTTPS.
+    /// Off, cookies are `Secure` when the request came over HTTPS.
+    pub https_only: bool,
+    /// `NEWSROOM_TRUSTED_PROXIES`: the reverse proxies in front (addresses
+    /// or networks, comma separated) whose `X-Forwarded-For` and HTTPS
+    /// header are believed.
+    pub trusted_proxies: Vec<String>,
+    /// `NEWSROOM_PROXY_SSL_HEADER`: the header by which a trusted proxy
+    /// says the request came over HTTPS (`X-Forwarded-Proto: https`),
+    /// Django's `SECURE_PROXY_SSL_HEADER`.
+    pub proxy_ssl_header: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -31,6 +43,9 @@ impl std::fmt::Debug for Settings {
             .field("debug", &self.debug)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("media_root", &self.media_root)
+            .field("https_only", &self.https_only)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("proxy_ssl_header", &self.proxy_ssl_header)
             .finish()
     }
 }
@@ -70,10 +85,10 @@ impl Settings {
         })?;
         let database_url =
             lookup("DATABASE_URL").unwrap_or_else(|| "sqlite://newsroom.sqlite3".to_owned());
-        let debug = matches!(
-            lookup("NEWSROOM_DEBUG").as_deref(),
-            Some("1" | "true" | "yes")
-        );
+        let flag = |name| matches!(lookup(name).as_deref(), Some("1" | "true" | "yes"));
+        let debug = flag("NEWSROOM_DEBUG");
+        let https_only = flag("NEWSROOM_HTTPS_ONLY");
+        let proxy_ssl_header = lookup("NEWSROOM_PROXY_SSL_HEADER").filter(|h| !h.trim().is_empty());
         let secret_key = match lookup("NEWSROOM_SECRET_KEY") {
             Some(key) if !key.is_empty() => key,
             _ => stored_secret_key(&secret_key_path(&database_url))?,
@@ -81,22 +96,24 @@ impl Settings {
         let media_root = lookup("NEWSROOM_MEDIA_ROOT")
             .filter(|root| !root.is_empty())
             .map_or_else(|| default_media_root(&database_url), PathBuf::from);
-        let allowed_hosts = lookup("NEWSROOM_ALLOWED_HOSTS")
-            .map(|hosts| {
-                hosts
+        let list = |name| {
+            lookup(name).map(|items: String| {
+                items
                     .split(',')
                     .map(str::trim)
-                    .filter(|h| !h.is_empty())
+                    .filter(|item| !item.is_empty())
                     .map(str::to_owned)
-                    .collect()
+                    .collect::<Vec<String>>()
             })
-            .unwrap_or_else(|| {
-                vec![
-                    "127.0.0.1".to_owned(),
-                    "localhost".to_owned(),
-                    "[::1]".to_owned(),
-                ]
-            });
+        };
+        let trusted_proxies = list("NEWSROOM_TRUSTED_PROXIES").unwrap_or_default();
+        let allowed_hosts = list("NEWSROOM_ALLOWED_HOSTS").unwrap_or_else(|| {
+            vec![
+                "127.0.0.1".to_owned(),
+                "localhost".to_owned(),
+                "[::1]".to_owned(),
+            ]
+        });
         Ok(Settings {
             addr,
             database_url,
@@ -104,6 +121,9 @@ impl Settings {
             debug,
             allowed_hosts,
             media_root,
+            https_only,
+            trusted_proxies,
+            proxy_ssl_header,
         })
     }
 }

@@ -117,3 +117,167 @@ fn two_host_headers_and_foreign_absolute_targets_are_400() {
         "HTTP/1.1 200 OK"
     );
 }
+
+/// A request to `addr` over a real socket, `Host: localhost`.
+async fn send(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Response<bytes::Bytes> {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(bytes::Bytes::from(body.to_owned())).unwrap();
+    tack_test::send(addr, request).await
+}
+
+/// Asks for an API token as `username` from the client address `from`
+/// (sent as `X-Forwarded-For`); answers the status.
+async fn token_status(
+    addr: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+    from: &str,
+) -> u16 {
+    let body = json!({ "username": username, "password": password }).to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-forwarded-for", from),
+    ];
+    send(addr, "POST", "/api/auth/token/", &headers, &body)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// 40 wrong passwords for `username` at once from `from`: the statuses.
+async fn burst(addr: std::net::SocketAddr, username: &str, from: &str) -> Vec<u16> {
+    let attempts: Vec<_> = (0..40)
+        .map(|_| {
+            let (username, from) = (username.to_owned(), from.to_owned());
+            tokio::spawn(async move { token_status(addr, &username, "wrong", &from).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_parallel_wrong_passwords_are_not_all_checked() {
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "reader", false);
+    let server = tack_test::serve(app);
+    let statuses = burst(server.addr(), "reader", "203.0.113.9").await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 40, "{statuses:?}");
+    assert!(
+        checked <= 4,
+        "{checked} passwords were checked: {statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_from_one_address_cannot_lock_the_owner_out() {
+    // Behind a trusted proxy, each client has its own address: the
+    // attacker's burst slows down only the attacker.
+    let file = tack_test::db::sqlite();
+    let proxied = common::settings_with(&file.url(), &[("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1")]);
+    let server = tack_test::serve(newsroom::app(&proxied).unwrap());
+    create_user(&file.url(), "reader", false);
+    let statuses = burst(server.addr(), "reader", "203.0.113.9").await;
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let owner = token_status(server.addr(), "reader", common::PASSWORD, "198.51.100.7").await;
+    assert_eq!(owner, 201, "the owner signs in from their own address");
+    let attacker = token_status(server.addr(), "reader", common::PASSWORD, "203.0.113.9").await;
+    assert_eq!(attacker, 429, "the attacker's address stays slowed down");
+
+    // Without trusted proxies `X-Forwarded-For` is whatever a client
+    // says, so it is ignored: every client here is 127.0.0.1.
+    let file = tack_test::db::sqlite();
+    let direct = tack_test::serve(newsroom::app(&common::settings_for(&file.url())).unwrap());
+    create_user(&file.url(), "reader", false);
+    burst(direct.addr(), "reader", "203.0.113.9").await;
+    let claimed = token_status(direct.addr(), "reader", common::PASSWORD, "198.51.100.7").await;
+    assert_eq!(claimed, 429, "a forged X-Forwarded-For changes nothing");
+}
+
+/// The `Set-Cookie` headers of a response.
+fn set_cookies(response: &http::Response<bytes::Bytes>) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn cookies_are_secure_over_https_and_scripted_http_clients_can_sign_in() {
+    // Plain HTTP, debug off (the default): cookies a scripted client's jar
+    // sends back, so its form posts pass CSRF and sign-in works.
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "reader", false);
+    let server = tack_test::serve(app);
+    let client = tack_test::SocketClient::new(server.addr());
+    let form = client.get("/accounts/login/").await;
+    let token = common::csrf_token(std::str::from_utf8(form.body()).unwrap());
+    let signed_in = client
+        .post_form(
+            "/accounts/login/",
+            &[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("username", "reader"),
+                ("password", common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{signed_in:?}");
+    assert!(client.cookie("sessionid").is_some());
+
+    // Through a trusted TLS proxy: Secure.
+    let file = tack_test::db::sqlite();
+    let proxied = common::settings_with(
+        &file.url(),
+        &[
+            ("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1"),
+            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ],
+    );
+    let server = tack_test::serve(newsroom::app(&proxied).unwrap());
+    let https = send(
+        server.addr(),
+        "GET",
+        "/accounts/login/",
+        &[("x-forwarded-proto", "https")],
+        "",
+    )
+    .await;
+    let cookies = set_cookies(&https);
+    assert!(
+        !cookies.is_empty() && cookies.iter().all(|c| c.contains("Secure")),
+        "{cookies:?}"
+    );
+    let http = send(server.addr(), "GET", "/accounts/login/", &[], "").await;
+    assert!(set_cookies(&http).iter().all(|c| !c.contains("Secure")));
+
+    // HTTPS only: plain HTTP is redirected, and cookies are always Secure.
+    let file = tack_test::db::sqlite();
+    let strict = common::settings_with(&file.url(), &[("NEWSROOM_HTTPS_ONLY", "1")]);
+    let server = tack_test::serve(newsroom::app(&strict).unwrap());
+    let redirected = send(server.addr(), "GET", "/articles/?page=2", &[], "").await;
+    assert_eq!(redirected.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        redirected.headers()["location"],
+        "https://localhost/articles/?page=2"
+    );
+}

@@ -14,12 +14,20 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Settings for the database at `url`.
 pub fn settings_for(url: &str) -> Settings {
+    settings_with(url, &[])
+}
+
+/// Settings for the database at `url`, with these variables as well.
+pub fn settings_with(url: &str, vars: &[(&str, &str)]) -> Settings {
     Settings::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.to_owned()),
         "NEWSROOM_SECRET_KEY" => Some(SECRET.to_owned()),
         // Uploads of the tests go to a temporary folder, never the checkout.
         "NEWSROOM_MEDIA_ROOT" => Some(media_root(url).display().to_string()),
-        _ => None,
+        _ => vars
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned()),
     })
     .unwrap()
 }
