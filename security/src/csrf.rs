@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cookie::{Cookie, SameSite};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE, VARY};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, REFERER, SET_COOKIE, VARY};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::{BodyExt, Limited};
@@ -374,13 +374,7 @@ fn is_secure(parts: &Parts, config: &Config) -> bool {
 
 /// The request's host as sent (with port), lowercased.
 fn request_host(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
-        .map(|host| host.to_ascii_lowercase())
+    crate::hosts::request_host(&parts.headers, &parts.uri).map(str::to_ascii_lowercase)
 }
 
 fn is_trusted(origin: &str, config: &Config) -> bool {

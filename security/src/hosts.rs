@@ -163,6 +163,18 @@ where
     }
 }
 
+/// The host a request names: its `Host` header, else the authority of an
+/// absolute-form target.
+pub(crate) fn request_host<'a>(
+    headers: &'a http::HeaderMap,
+    uri: &'a http::Uri,
+) -> Option<&'a str> {
+    headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+}
+
 /// Checks every host a request names: its one `Host` header, and the
 /// authority of an absolute-form target (`GET http://host/ HTTP/1.1`, or
 /// HTTP/2's `:authority`), which HTTP says wins over the header. Several

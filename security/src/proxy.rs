@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{HOST, HeaderName, HeaderValue, LOCATION};
+use http::header::{HeaderName, HeaderValue, LOCATION};
 use http::{Request, Response, StatusCode};
 use ipnet::IpNet;
 use tack_http::ClientInfo;
@@ -343,12 +343,7 @@ where
         {
             return Box::pin(self.inner.call(Request::from_parts(parts, body)));
         }
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or_default();
+        let host = crate::hosts::request_host(&parts.headers, &parts.uri).unwrap_or_default();
         let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let location = HeaderValue::from_str(&format!("https://{host}{target}"));
         let mut response = Response::new(ResBody::from(String::new()));

@@ -11,6 +11,15 @@ use tack_sessions::{MemoryStore, Session, SessionLayer, SessionStore};
 use tokio::sync::Barrier;
 use tower::{Layer, ServiceExt};
 
+/// A request for `path` carrying the session cookie `key`.
+fn with_session(path: &str, key: &str) -> Request<Body> {
+    Request::builder()
+        .uri(path)
+        .header("cookie", format!("sessionid={key}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_on_one_session_last_write_wins() {
     let store = MemoryStore::new();
@@ -30,13 +39,7 @@ async fn concurrent_requests_on_one_session_last_write_wins() {
         }
     });
     let service = SessionLayer::new(store.clone()).layer(app);
-    let request = |path: &str| {
-        Request::builder()
-            .uri(path)
-            .header("cookie", format!("sessionid={key}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    let request = |path: &str| with_session(path, &key);
     let a = tokio::spawn(service.clone().oneshot(request("/a")));
     let b = tokio::spawn(service.clone().oneshot(request("/b")));
     let (a, b) = tokio::time::timeout(common::GUARD, async { (a.await, b.await) })
@@ -86,13 +89,7 @@ async fn a_logout_is_not_undone_by_a_request_that_loaded_the_session_before_it()
         }
     });
     let service = SessionLayer::new(store.clone()).layer(app);
-    let request = |path: &str| {
-        Request::builder()
-            .uri(path)
-            .header("cookie", format!("sessionid={key}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    let request = |path: &str| with_session(path, &key);
     let slow = tokio::spawn(service.clone().oneshot(request("/slow")));
     loaded.notified().await;
     let logout = service.clone().oneshot(request("/logout")).await.unwrap();

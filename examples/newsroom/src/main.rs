@@ -29,7 +29,14 @@ Settings come from the environment:
   NEWSROOM_ADDR        listen address (default 127.0.0.1:8000)
   DATABASE_URL         sqlite://PATH or postgres://USER@HOST:PORT/DB (default sqlite://newsroom.sqlite3)
   NEWSROOM_SECRET_KEY  secret key (default: generated and stored beside the database)
-  NEWSROOM_DEBUG       1 shows the debug error page (default off)";
+  NEWSROOM_DEBUG       1 shows the debug error page (default off)
+  NEWSROOM_ALLOWED_HOSTS    hosts this site answers for, comma separated
+                            (default 127.0.0.1,localhost,[::1])
+  NEWSROOM_MEDIA_ROOT       where uploads are kept (default: media beside the database)
+  NEWSROOM_HTTPS_ONLY       1: always-Secure cookies, plain HTTP redirected to HTTPS
+  NEWSROOM_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For is believed
+                            (addresses or networks, comma separated)
+  NEWSROOM_PROXY_SSL_HEADER how a trusted proxy says HTTPS (X-Forwarded-Proto: https)";
 
 /// The migration subcommands, on `DATABASE_URL`: the source folder when it
 /// exists (development), the migrations compiled in otherwise.
