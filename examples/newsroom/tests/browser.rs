@@ -150,6 +150,19 @@ impl Driver {
         .await;
     }
 
+    /// Clicks what submits a form or follows a link, and waits (up to 10 s)
+    /// until the browser has left the page it was on.
+    async fn click_and_wait(&self, css: &str) {
+        let before = self.url().await;
+        self.click(css).await;
+        for _ in 0..200 {
+            if self.url().await != before {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn url(&self) -> String {
         self.call(
             "GET",
@@ -226,7 +239,9 @@ async fn a_browser_writes_an_article_with_a_tag() {
     );
     browser.type_into("#id_username", "ada").await;
     browser.type_into("#id_password", PASSWORD).await;
-    browser.click("form.stacked button[type=submit]").await;
+    browser
+        .click_and_wait("form.stacked button[type=submit]")
+        .await;
     assert_eq!(
         browser.url().await,
         format!("{site}/write/"),
@@ -234,7 +249,7 @@ async fn a_browser_writes_an_article_with_a_tag() {
         browser.source().await
     );
 
-    browser.click("a.button[href='/write/new/']").await;
+    browser.click_and_wait("a.button[href='/write/new/']").await;
     browser
         .type_into("#id_title", "Gulls learn to open bins")
         .await;
@@ -243,14 +258,16 @@ async fn a_browser_writes_an_article_with_a_tag() {
         .type_into("#id_body", "Seen on the harbour wall.")
         .await;
     browser.click("#id_tags option:nth-child(3)").await;
-    browser.click(".crud-form button[type=submit]").await;
+    browser
+        .click_and_wait(".crud-form button[type=submit]")
+        .await;
     let detail = browser.source().await;
     assert!(
         detail.contains("The article “Gulls learn to open bins” was added successfully."),
         "{detail}"
     );
 
-    browser.click("a[href='/write/']").await;
+    browser.click_and_wait("a[href='/write/']").await;
     let list = browser.source().await;
     assert!(list.contains("Gulls learn to open bins"), "{list}");
     let tag = tokio::task::spawn_blocking(move || {
