@@ -59,20 +59,6 @@ pub enum Error {
         capacity: usize,
     },
 
-    /// A broadcast does not fit the channel layer's payload limit.
-    #[error(
-        "the message for group {group:?} is {size} bytes once encoded, over the channel \
-         layer's limit of {limit} bytes: send an id and let clients fetch the rest"
-    )]
-    PayloadTooLarge {
-        /// The group the message was for.
-        group: String,
-        /// The encoded size in bytes.
-        size: usize,
-        /// The layer's limit in bytes.
-        limit: usize,
-    },
-
     /// A group or channel name that cannot be used.
     #[error("invalid name {name:?}: {reason}")]
     InvalidName {
@@ -103,7 +89,6 @@ impl Error {
         match self {
             Error::Handshake(_) | Error::UnsupportedVersion { .. } => StatusCode::BAD_REQUEST,
             Error::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
-            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::InvalidName { .. } => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -26,7 +26,7 @@ pub use endpoint::{ConnectionTask, WebSocketEndpoint};
 pub use error::Error;
 pub use groups::{ChannelLayer, Deliver, Groups, InMemoryLayer};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresLayer;
+pub use postgres::{PAYLOAD_TABLE, PAYLOAD_TTL_SECONDS, PostgresLayer};
 /// The shared UTF-8 bytes of a text [`Message`].
 pub use tungstenite::Utf8Bytes;
 /// Websocket close codes (1000 normal, 1001 going away, 1008 policy, 1009 too big, 1011 error).

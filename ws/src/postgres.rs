@@ -4,6 +4,13 @@
 //! The synchronous `postgres` client runs on two threads of the layer's own
 //! (one publishes, one listens), never on the caller's: it cannot run on an
 //! async runtime's worker thread, and a publish must not block a handler.
+//!
+//! A NOTIFY payload holds less than 8000 bytes. A bigger broadcast is
+//! stored in the table [`PAYLOAD_TABLE`] (created on first use, under an
+//! advisory lock so that servers starting together do not race) and its
+//! row id is notified in the same transaction; listeners read the row.
+//! Rows older than [`PAYLOAD_TTL_SECONDS`] are deleted by later large
+//! broadcasts.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -22,11 +29,25 @@ use crate::{ChannelLayer, Deliver, Error, Message};
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 const PAYLOAD_LIMIT: usize = 7999;
 
-/// The wire form of one broadcast in a NOTIFY payload.
+/// The table holding broadcasts too big for a NOTIFY payload.
+pub const PAYLOAD_TABLE: &str = "tack_ws_payload";
+
+/// How long a stored broadcast is kept for the listeners to read.
+pub const PAYLOAD_TTL_SECONDS: u32 = 300;
+
+/// The advisory lock key taken while the payload table is created.
+const TABLE_LOCK: i64 = 0x0074_6163_6b5f_7773; // "tack_ws"
+
+/// The wire form of one broadcast in a NOTIFY payload: the broadcast
+/// itself, or the id of its row in [`PAYLOAD_TABLE`].
 #[derive(Serialize, Deserialize)]
 struct Envelope<'a> {
     /// The group.
+    #[serde(default)]
     g: std::borrow::Cow<'a, str>,
+    /// The id of the stored envelope, for a broadcast too big to notify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<i64>,
     /// Text payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<std::borrow::Cow<'a, str>>,
@@ -38,11 +59,11 @@ struct Envelope<'a> {
 /// The PostgreSQL LISTEN/NOTIFY channel layer. Clones share the layer.
 ///
 /// Every instance (one per app server) connected to the same database and
-/// `channel` sees every broadcast. A NOTIFY payload holds less than 8000
-/// bytes: a bigger broadcast fails with [`Error::PayloadTooLarge`] (send an
-/// id and let clients fetch the rest). Publishing queues the NOTIFY for the
-/// layer's thread and returns at once; a lost database connection is
-/// reconnected by both threads, with the error logged.
+/// `channel` sees every broadcast, of any size: one over the NOTIFY limit
+/// travels through the table [`PAYLOAD_TABLE`] (so the database user needs
+/// the right to create it, or it must exist). Publishing queues the NOTIFY
+/// for the layer's thread and returns at once; a lost database connection
+/// is reconnected by both threads, with the error logged.
 #[derive(Clone)]
 pub struct PostgresLayer {
     inner: Arc<Inner>,
@@ -139,23 +160,18 @@ impl ChannelLayer for PostgresLayer {
         let envelope = match message {
             Message::Text(text) => Envelope {
                 g: group.into(),
+                r: None,
                 t: Some(text.as_str().into()),
                 b: None,
             },
             Message::Binary(bytes) => Envelope {
                 g: group.into(),
+                r: None,
                 t: None,
                 b: Some(STANDARD.encode(bytes)),
             },
         };
         let payload = serde_json::to_string(&envelope)?;
-        if payload.len() > PAYLOAD_LIMIT {
-            return Err(Error::PayloadTooLarge {
-                group: group.to_owned(),
-                size: payload.len(),
-                limit: PAYLOAD_LIMIT,
-            });
-        }
         let publisher = self
             .inner
             .publisher
@@ -203,6 +219,49 @@ fn quote(channel: &str) -> String {
     format!("\"{}\"", channel.replace('"', "\"\""))
 }
 
+/// Creates [`PAYLOAD_TABLE`] if it is missing, under an advisory lock: two
+/// servers doing it at once would otherwise race on the catalog.
+fn create_payload_table(client: &mut Client) -> Result<(), postgres::Error> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&TABLE_LOCK])?;
+    transaction.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {PAYLOAD_TABLE} (
+             id BIGSERIAL PRIMARY KEY,
+             channel TEXT NOT NULL,
+             payload TEXT NOT NULL,
+             created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )"
+    ))?;
+    transaction.commit()
+}
+
+/// Sends one broadcast: in the NOTIFY payload when it fits, otherwise
+/// stored and notified by id in one transaction (listeners are woken only
+/// once the row is committed).
+fn notify(client: &mut Client, channel: &str, payload: &str) -> Result<(), postgres::Error> {
+    if payload.len() <= PAYLOAD_LIMIT {
+        return client
+            .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+            .map(drop);
+    }
+    let mut transaction = client.transaction()?;
+    let id: i64 = transaction
+        .query_one(
+            &format!("INSERT INTO {PAYLOAD_TABLE} (channel, payload) VALUES ($1, $2) RETURNING id"),
+            &[&channel, &payload],
+        )?
+        .get(0);
+    let reference = format!("{{\"r\":{id}}}");
+    transaction.execute("SELECT pg_notify($1, $2)", &[&channel, &reference])?;
+    transaction.execute(
+        &format!(
+            "DELETE FROM {PAYLOAD_TABLE} WHERE created_at < now() - interval '{PAYLOAD_TTL_SECONDS} seconds'"
+        ),
+        &[],
+    )?;
+    transaction.commit()
+}
+
 /// The publisher thread: one NOTIFY per queued payload, reconnecting on failure.
 fn publish(
     url: &str,
@@ -220,6 +279,7 @@ fn publish(
             return;
         }
     };
+    let mut table_ready = false;
     // Ends when every handle on the layer is dropped.
     for payload in payloads {
         for attempt in 0..2 {
@@ -228,7 +288,12 @@ fn publish(
                 None => Client::connect(url, NoTls),
             };
             let result = connected.and_then(|mut connected| {
-                let sent = connected.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]);
+                let mut sent = Ok(());
+                if payload.len() > PAYLOAD_LIMIT && !table_ready {
+                    sent = create_payload_table(&mut connected);
+                    table_ready = sent.is_ok();
+                }
+                let sent = sent.and_then(|()| notify(&mut connected, channel, &payload));
                 client = Some(connected);
                 sent
             });
@@ -273,13 +338,16 @@ impl Listener {
                 return;
             }
         };
+        // A second connection reads stored broadcasts: the first is busy
+        // listening. Opened on the first large broadcast.
+        let mut reader: Option<Client> = None;
         while !self.stop.load(Ordering::SeqCst) {
             let failure = {
                 let mut notifications = client.notifications();
                 let mut iter = notifications.timeout_iter(Duration::from_millis(250));
                 loop {
                     match iter.next() {
-                        Ok(Some(notification)) => self.deliver(notification.payload()),
+                        Ok(Some(notification)) => self.deliver(notification.payload(), &mut reader),
                         Ok(None) => break None,
                         Err(error) => break Some(error),
                     }
@@ -303,11 +371,49 @@ impl Listener {
         }
     }
 
-    fn deliver(&self, payload: &str) {
+    /// Reads the stored envelope `id`, connecting `reader` if needed.
+    fn fetch(&self, id: i64, reader: &mut Option<Client>) -> Result<String, postgres::Error> {
+        let mut client = match reader.take() {
+            Some(client) => client,
+            None => Client::connect(&self.url, NoTls)?,
+        };
+        let row = client.query_one(
+            &format!("SELECT payload FROM {PAYLOAD_TABLE} WHERE id = $1"),
+            &[&id],
+        )?;
+        *reader = Some(client);
+        Ok(row.get(0))
+    }
+
+    fn deliver(&self, payload: &str, reader: &mut Option<Client>) {
         let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(payload) else {
             tracing::warn!(channel = %self.channel, "tack-ws: ignoring a NOTIFY payload that is not a broadcast");
             return;
         };
+        if let Some(id) = envelope.r {
+            match self.fetch(id, reader) {
+                Ok(stored) => self.deliver_envelope(&stored),
+                Err(error) => tracing::error!(
+                    channel = %self.channel,
+                    "tack-ws: a large broadcast was lost: reading row {id} of {PAYLOAD_TABLE} failed: {error}"
+                ),
+            }
+            return;
+        }
+        self.deliver_parsed(envelope);
+    }
+
+    /// Delivers a stored envelope: a broadcast itself, never another id.
+    fn deliver_envelope(&self, payload: &str) {
+        match serde_json::from_str::<Envelope<'_>>(payload) {
+            Ok(envelope) if envelope.r.is_none() => self.deliver_parsed(envelope),
+            _ => {
+                tracing::warn!(channel = %self.channel, "tack-ws: ignoring a stored payload that is not a broadcast")
+            }
+        }
+    }
+
+    fn deliver_parsed(&self, envelope: Envelope<'_>) {
         let message = match (envelope.t, envelope.b) {
             (Some(text), _) => Message::text(text.into_owned()),
             (None, Some(b64)) => match STANDARD.decode(b64) {

@@ -61,21 +61,46 @@ fn a_broadcast_reaches_clients_of_another_server() {
 }
 
 #[test]
-fn a_payload_over_the_notify_limit_is_a_clear_error() {
-    let Some(url) = tack_test::db::postgres_url("a_payload_over_the_notify_limit_is_a_clear_error")
+fn broadcasts_over_the_notify_limit_reach_every_server() {
+    let Some(url) =
+        tack_test::db::postgres_url("broadcasts_over_the_notify_limit_reach_every_server")
     else {
         return;
     };
-    let groups = Groups::new(PostgresLayer::connect(&url, &channel("limit")).unwrap()).unwrap();
-    let error = groups.broadcast("pg-news", "x".repeat(8000)).unwrap_err();
-    assert!(
-        matches!(error, Error::PayloadTooLarge { size, limit: 7999, .. } if size > 8000),
-        "{error}"
-    );
-    assert!(error.to_string().contains("pg-news"), "{error}");
-    groups
-        .broadcast("pg-news", "x".repeat(7900))
-        .expect("just under the limit is sent");
+    // Two servers starting together both prepare the payload table.
+    let channel = channel("large");
+    let layers: Vec<PostgresLayer> = std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| PostgresLayer::connect(&url, &channel).unwrap()))
+            .collect();
+        starting.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let groups_a = Groups::new(layers[0].clone()).unwrap();
+    let groups_b = Groups::new(layers[1].clone()).unwrap();
+    let config = WsConfig::default().with_max_message_size(1 << 20);
+    let (server_b, events_b) = echo_server(config, groups_b.clone());
+    let mut on_b = connect(server_b.addr(), "/ws/articles/pg-big/");
+    connected(&events_b);
+
+    // Multi-byte text well past 8000 bytes, binary past it once in base64,
+    // and the small one between them keeps its place.
+    let text = "é".repeat(6000) + &"x".repeat(100_000);
+    let bytes: Vec<u8> = (0..7000u32).map(|i| i as u8).collect();
+    groups_a.broadcast("pg-big", text.clone()).unwrap();
+    groups_a.broadcast("pg-big", "small").unwrap();
+    groups_a.broadcast("pg-big", bytes.clone()).unwrap();
+    match on_b.read().unwrap() {
+        tungstenite::Message::Text(got) => assert!(got.as_str() == text, "{} bytes", got.len()),
+        other => panic!("expected the large text, got {other:?}"),
+    }
+    match on_b.read().unwrap() {
+        tungstenite::Message::Text(got) => assert_eq!(got.as_str(), "small"),
+        other => panic!("expected the small text, got {other:?}"),
+    }
+    match on_b.read().unwrap() {
+        tungstenite::Message::Binary(got) => assert_eq!(&got[..], &bytes[..]),
+        other => panic!("expected the binary, got {other:?}"),
+    }
 }
 
 #[test]
