@@ -140,10 +140,12 @@ pub fn comments(db: AsyncDatabase, groups: Groups) -> Crud<Comment> {
 }
 
 /// Pushes `{"type": "comment.created", "comment": {...}}` to the viewers of
-/// the comment's article. A failure is logged: the comment is saved anyway.
+/// the comment's article, if it is published (a draft's comments are for
+/// its editors, and an article unpublished while viewers watch it goes
+/// quiet). A failure is logged: the comment is saved anyway.
 pub fn announce(db: &Database, groups: &Groups, comment: &Comment) {
     let slug = Article::objects()
-        .filter(Article::ID.eq(comment.article.id()))
+        .filter(Article::ID.eq(comment.article.id()) & Article::STATUS.eq(Status::Published))
         .first(db)
         .map(|article| article.map(|a| a.slug));
     let slug = match slug {

@@ -23,6 +23,7 @@ use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 use crate::Settings;
+use crate::models::{Article, Status};
 use crate::{accounts, api, pages};
 
 /// Where the app's own files live (templates and static files are also
@@ -181,7 +182,11 @@ pub fn article_group(slug: &str) -> String {
 }
 
 /// One viewer of an article's live comments: joins the article's group.
+/// Only published articles have viewers, as only they have a page; a
+/// draft's slug is refused like an unknown one, so its comments stay with
+/// the editors.
 struct ArticleViewer {
+    db: Database,
     groups: Groups,
 }
 
@@ -196,6 +201,18 @@ impl Consumer for ArticleViewer {
             .get::<PathParams>()
             .and_then(|params| params.get("slug"))
             .ok_or_else(|| Problem::not_found("No article in the path."))?;
+        // One indexed lookup per connection, before the upgrade is answered.
+        let published = Article::objects()
+            .filter(Article::SLUG.eq(slug) & Article::STATUS.eq(Status::Published))
+            .exists(&self.db)
+            .map_err(|error| {
+                eprintln!("newsroom: live comments lookup failed: {error}");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                    .with_detail("The database could not answer; try again shortly.")
+            })?;
+        if !published {
+            return Err(Problem::not_found("No published article has this slug."));
+        }
         self.groups
             .join(&article_group(slug), connection)
             .map_err(|error| error.to_problem())
@@ -207,7 +224,9 @@ fn live_comments(
     state: &Arc<Newsroom>,
 ) -> WebSocketEndpoint<impl Fn() -> ArticleViewer + Send + Sync + 'static> {
     let groups = state.groups.clone();
+    let db = state.db.database().clone();
     WebSocketEndpoint::tokio(move || ArticleViewer {
+        db: db.clone(),
         groups: groups.clone(),
     })
     .with_config(WsConfig::new().with_max_message_size(64 * 1024))

@@ -114,7 +114,9 @@ pub struct Comment {
     /// Who wrote the comment.
     #[tack(max_length = 100)]
     pub author_name: String,
-    /// What they wrote.
+    /// What they wrote: a comment, not a book (a long one would make every
+    /// reader's page heavier).
+    #[tack(max_length = 2000)]
     pub body: String,
     /// When.
     pub created_at: DateTime<Utc>,

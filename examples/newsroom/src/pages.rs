@@ -103,6 +103,45 @@ fn render(state: &Newsroom, request: &Request<Body>, name: &str, ctx: Value) -> 
         .unwrap_or_else(|error| state.templates.error_response(&error))
 }
 
+/// One page of a paginated list: which page, and how many there are.
+struct Pages {
+    number: u64,
+    count: u64,
+    size: u64,
+}
+
+impl Pages {
+    /// Page `number` of `total` items, `size` per page; at least one page.
+    fn of(total: u64, size: u64, number: u64) -> Self {
+        Pages {
+            number,
+            count: total.div_ceil(size).max(1),
+            size,
+        }
+    }
+
+    /// Whether the page asked for exists.
+    fn exists(&self) -> bool {
+        self.number <= self.count
+    }
+
+    /// The first item's offset; call only when the page [exists](Self::exists)
+    /// (a huge page number must not overflow it).
+    fn offset(&self) -> u64 {
+        (self.number - 1) * self.size
+    }
+
+    /// The `page` a template's pagination links read.
+    fn view(&self) -> Value {
+        context! {
+            number => self.number,
+            count => self.count,
+            previous => (self.number > 1).then(|| self.number - 1),
+            next => (self.number < self.count).then(|| self.number + 1),
+        }
+    }
+}
+
 /// `GET /`: published articles, newest first, paginated.
 pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Response, Error> {
     let number = page_number(&request)?;
@@ -110,41 +149,33 @@ pub async fn index(state: Arc<Newsroom>, request: Request<Body>) -> Result<Respo
         .db
         .run(move |db| {
             let published = Article::objects().filter(Article::STATUS.eq(Status::Published));
-            let pages = published.count(db)?.div_ceil(PAGE_SIZE).max(1);
-            // The range is checked before the offset is computed: a huge
-            // page number must not overflow it.
-            if number > pages {
+            let pages = Pages::of(published.count(db)?, PAGE_SIZE, number);
+            if !pages.exists() {
                 return Ok((pages, Vec::new()));
             }
             let page = published
                 .order_by(Article::PUBLISHED_AT.desc())
                 .select_related("author")
                 .prefetch_related("tags")
-                .offset((number - 1) * PAGE_SIZE)
+                .offset(pages.offset())
                 .limit(PAGE_SIZE)
                 .all(db)?;
             Ok((pages, page))
         })
         .await
         .map_err(database_error)?;
-    if number > pages {
+    if !pages.exists() {
         return Err(not_found(format!("There is no page {number}.")));
     }
     let shown: Vec<ArticleView> = articles
         .iter()
         .map(|article| ArticleView::new(article, &state.media))
         .collect();
-    let page = context! {
-        number => number,
-        count => pages,
-        previous => (number > 1).then(|| number - 1),
-        next => (number < pages).then(|| number + 1),
-    };
     Ok(render(
         &state,
         &request,
         "index.html",
-        context! { articles => Serde(&shown), page },
+        context! { articles => Serde(&shown), page => pages.view() },
     ))
 }
 
@@ -164,6 +195,7 @@ async fn article_page(
     form: Value,
 ) -> Result<Response, Error> {
     let slug: String = request.path_param("slug")?;
+    let number = page_number(&request)?;
     let wanted = slug.clone();
     let found = state
         .db
@@ -176,16 +208,25 @@ async fn article_page(
             let Some(article) = article else {
                 return Ok(None);
             };
-            let comments = Comment::objects()
-                .filter(Comment::ARTICLE.eq(article.id))
+            let of_article = Comment::objects().filter(Comment::ARTICLE.eq(article.id));
+            let pages = Pages::of(of_article.count(db)?, COMMENTS_PER_PAGE, number);
+            if !pages.exists() {
+                return Ok(Some((article, pages, Vec::new())));
+            }
+            let comments = of_article
                 .order_by(Comment::CREATED_AT.asc())
+                .offset(pages.offset())
+                .limit(COMMENTS_PER_PAGE)
                 .all(db)?;
-            Ok(Some((article, comments)))
+            Ok(Some((article, pages, comments)))
         })
         .await
         .map_err(database_error)?;
-    let (article, comments) =
+    let (article, pages, comments) =
         found.ok_or_else(|| not_found(format!("No published article is called {slug:?}.")))?;
+    if !pages.exists() {
+        return Err(not_found(format!("There is no page {number} of comments.")));
+    }
     let comments: Vec<CommentView> = comments
         .into_iter()
         .map(|c| CommentView {
@@ -195,15 +236,24 @@ async fn article_page(
         })
         .collect();
     let article = ArticleView::new(&article, &state.media);
-    let ctx = context! { article => Serde(&article), comments => Serde(&comments), form };
+    let ctx = context! {
+        article => Serde(&article),
+        comments => Serde(&comments),
+        page => pages.view(),
+        form,
+    };
     Ok(state
         .templates
         .render_status_for(&request, status, "article.html", ctx)
         .unwrap_or_else(|error| state.templates.error_response(&error)))
 }
 
-/// The longest comment the form accepts.
+/// The longest comment the form accepts: `Comment.body`'s `max_length`,
+/// which the API enforces.
 pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Comments shown per page of an article, oldest first.
+pub const COMMENTS_PER_PAGE: u64 = 50;
 
 /// The comment form under an article.
 #[derive(Debug, Form)]

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{PASSWORD, create_user, csrf_token, sign_in, sqlite_app, token};
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -229,18 +227,9 @@ async fn new_comments_reach_live_viewers_from_the_api_and_the_form() {
     let server = tack_test::serve(app.clone());
     let addr = server.addr();
     let client = TestClient::new(app);
-    let url = format!("ws://{addr}/ws/articles/tides-rise/");
     // Two viewers on real sockets, reading on plain threads.
     let viewers: Vec<_> = (0..2)
-        .map(|_| {
-            let (mut socket, _) = tungstenite::connect(&url).unwrap();
-            let tcp = match socket.get_mut() {
-                tungstenite::stream::MaybeTlsStream::Plain(tcp) => tcp,
-                _ => unreachable!("ws:// is plain TCP"),
-            };
-            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            socket
-        })
+        .map(|_| common::viewer(addr, "tides-rise").expect("the handshake succeeds"))
         .collect();
     let readers: Vec<_> = viewers
         .into_iter()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, create_user, sqlite_app, token};
+use common::{client, create_user, sqlite_app, token, viewer};
 use http::StatusCode;
 use serde_json::{Value, json};
 use tack_test::TestClient;
@@ -280,4 +280,127 @@ async fn cookies_are_secure_over_https_and_scripted_http_clients_can_sign_in() {
         redirected.headers()["location"],
         "https://localhost/articles/?page=2"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn comments_on_drafts_do_not_reach_websocket_viewers() {
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "editor", true);
+    let server = tack_test::serve(app.clone());
+    let addr = server.addr();
+    let client = TestClient::new(app);
+    let editor = token(&client, "editor").await;
+    let bearer = format!("Bearer {editor}");
+
+    // A draft has no page, and no live viewers either: its slug is refused
+    // like an unknown one.
+    let refused = tokio::task::spawn_blocking(move || viewer(addr, "notes-next-week").err())
+        .await
+        .unwrap();
+    assert_eq!(refused, Some(404));
+
+    // A viewer of a published article that is then unpublished hears
+    // nothing of the comments made while it is a draft.
+    let mut socket = tokio::task::spawn_blocking(move || viewer(addr, "tides-rise").unwrap())
+        .await
+        .unwrap();
+    let comment = async |body: &str| {
+        let response = client
+            .post("/api/comments/")
+            .header("authorization", &bearer)
+            .json(&json!({"article": 1, "body": body}))
+            .send()
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text()
+        );
+    };
+    let set_status = async |status: &str| {
+        let response = client
+            .patch("/api/articles/1/")
+            .header("authorization", &bearer)
+            .json(&json!({ "status": status }))
+            .send()
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text());
+    };
+    set_status("draft").await;
+    comment("said while a draft").await;
+    set_status("published").await;
+    comment("said once published").await;
+    let heard = tokio::task::spawn_blocking(move || {
+        loop {
+            match socket.read().expect("a comment event within 5 s") {
+                tungstenite::Message::Text(text) => {
+                    let event: Value = serde_json::from_str(&text).unwrap();
+                    break event["comment"]["body"].as_str().unwrap().to_owned();
+                }
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(heard, "said once published");
+}
+
+#[tokio::test]
+async fn comments_have_a_length_limit_and_the_article_page_paginates_them() {
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "reader", false);
+    let client = TestClient::new(app);
+    let reader = token(&client, "reader").await;
+    let post = async |body: String| {
+        client
+            .post("/api/comments/")
+            .header("authorization", &format!("Bearer {reader}"))
+            .json(&json!({"article": 1, "body": body}))
+            .send()
+            .await
+    };
+    let long = post("x".repeat(100_000)).await;
+    assert_eq!(
+        long.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        long.text()
+    );
+    let problem: Value = long.json();
+    assert!(
+        problem["errors"]["body"].to_string().contains("2000"),
+        "{problem}"
+    );
+    // The limit counts characters, as Django's does.
+    let longest = post("é".repeat(newsroom::pages::MAX_COMMENT_CHARS)).await;
+    assert_eq!(longest.status(), StatusCode::CREATED, "{}", longest.text());
+
+    let db = tack_orm::Database::connect(&file.url()).unwrap();
+    let comments = (0..60)
+        .map(|i| newsroom::models::Comment {
+            id: 0,
+            article: tack_orm::ForeignKey::new(1),
+            author_name: "reader".into(),
+            body: format!("comment number {i:02}"),
+            created_at: chrono::Utc::now() + chrono::Duration::seconds(i),
+        })
+        .collect();
+    newsroom::models::Comment::objects()
+        .bulk_create(&db, comments)
+        .unwrap();
+    let shown = |html: &str| html.matches("comment number ").count();
+    let first = client.get("/articles/tides-rise/").send().await.text();
+    let per_page = newsroom::pages::COMMENTS_PER_PAGE as usize;
+    assert_eq!(first.matches("<li><strong>").count(), per_page, "{first}");
+    assert!(first.contains("Comments page 1 of 2"), "{first}");
+    assert!(first.contains("?page=2#comments"));
+    let second = client.get("/articles/tides-rise/?page=2").send().await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let second = second.text();
+    assert_eq!(shown(&first) + shown(&second), 60);
+    assert!(second.contains("comment number 59"));
+    let past = client.get("/articles/tides-rise/?page=3").send().await;
+    assert_eq!(past.status(), StatusCode::NOT_FOUND);
 }

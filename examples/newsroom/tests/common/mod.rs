@@ -123,3 +123,22 @@ pub async fn token(client: &TestClient<App>, username: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A live-comments viewer's socket on `/ws/articles/{slug}/`, reading with
+/// a 5 s timeout; the handshake's status when it is refused.
+pub fn viewer(
+    addr: std::net::SocketAddr,
+    slug: &str,
+) -> Result<tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>, u16> {
+    match tungstenite::connect(format!("ws://{addr}/ws/articles/{slug}/")) {
+        Ok((mut socket, _)) => {
+            if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_mut() {
+                tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+            }
+            Ok(socket)
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(other) => panic!("the handshake failed: {other}"),
+    }
+}
