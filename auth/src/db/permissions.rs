@@ -21,7 +21,9 @@ pub fn ensure_permissions(db: &impl Executor, models: &[&ModelMeta]) -> Result<u
 
 /// Creates the given (custom) permissions that are not stored yet, in one
 /// transaction; answers how many were created. Names of existing ones are
-/// left as they are.
+/// left as they are. It runs under the migration lock
+/// ([`tack_orm::migrations::lock`]): processes starting at the same moment
+/// create each permission once, and none fails on the other's insert.
 pub fn create_permissions(db: &impl Executor, permissions: &[Permission]) -> Result<usize, Error> {
     let action = "create permissions";
     for permission in permissions {
@@ -37,6 +39,7 @@ pub fn create_permissions(db: &impl Executor, permissions: &[Permission]) -> Res
     }
     db.with_connection(|conn| {
         conn.atomic(|tx| {
+            tack_orm::migrations::lock(tx)?;
             let keys: Vec<String> = permissions.iter().map(Permission::key).collect();
             let stored: BTreeSet<String> = models::Permission::objects()
                 .filter(models::Permission::KEY.is_in(keys))

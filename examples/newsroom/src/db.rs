@@ -1,6 +1,7 @@
 //! Opening the database, creating the tables and seeding demo data.
 
 use chrono::{Duration, Utc};
+use tack_orm::Connection;
 use tack_orm::migrations::{self, Migrations};
 use tack_orm::prelude::*;
 
@@ -40,18 +41,23 @@ pub fn open_unseeded(url: &str) -> Result<Database, OpenError> {
     Ok(db)
 }
 
-/// Seeds the demo data when there are no authors yet; answers whether it did.
+/// Seeds the demo data when there are no authors yet; answers whether it
+/// did. Under the migration lock: of processes starting together on an
+/// empty database, one seeds and the others find its rows.
 pub fn seed_if_empty(db: &Database) -> tack_orm::Result<bool> {
-    if Author::objects().exists(db)? {
-        return Ok(false);
-    }
-    seed(db)?;
-    Ok(true)
+    db.atomic(|tx| {
+        migrations::lock(tx)?;
+        if Author::objects().exists(tx)? {
+            return Ok(false);
+        }
+        seed(tx)?;
+        Ok(true)
+    })
 }
 
 /// Writes the demo data (3 authors, 5 published articles, 1 draft, a few
 /// comments) in one transaction.
-pub fn seed(db: &Database) -> tack_orm::Result<()> {
+pub fn seed(db: &Connection) -> tack_orm::Result<()> {
     db.atomic(|conn| {
         let authors = Author::objects().bulk_create(
             conn,

@@ -404,3 +404,39 @@ async fn comments_have_a_length_limit_and_the_article_page_paginates_them() {
     let past = client.get("/articles/tides-rise/?page=3").send().await;
     assert_eq!(past.status(), StatusCode::NOT_FOUND);
 }
+
+/// Starts `n` newsroom start-ups (migrate, permissions, seed) on `url` at
+/// the same moment, each on its own connections as separate processes are.
+fn start_together(url: &str, n: usize) {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let starts: Vec<_> = (0..n)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    newsroom::db::open(url).map(drop).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for start in starts {
+            start.join().unwrap().expect("every start-up succeeds");
+        }
+    });
+    let db = tack_orm::Database::connect(url).unwrap();
+    let authors = newsroom::models::Author::objects().count(&db).unwrap();
+    assert_eq!(authors, 3, "the demo data is seeded once");
+    let permissions = tack_auth::models::Permission::objects().count(&db).unwrap();
+    assert_eq!(permissions as usize, 4 * newsroom::models::all().len());
+}
+
+#[test]
+fn processes_starting_together_on_a_fresh_database_all_start() {
+    let file = tack_test::db::sqlite();
+    start_together(&file.url(), 4);
+    let Some(schema) =
+        tack_test::db::postgres("processes_starting_together_on_a_fresh_database_all_start")
+    else {
+        return;
+    };
+    start_together(schema.url(), 4);
+}

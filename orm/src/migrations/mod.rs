@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 pub use autodetect::Renames;
 pub use command::{Project, USAGE, run_command};
 pub use runner::{
-    CheckReport, MigrateReport, MigrationStatus, adopt_existing_tables, check, migrate,
+    CheckReport, MigrateReport, MigrationStatus, adopt_existing_tables, check, lock, migrate,
     showmigrations, sqlmigrate,
 };
 pub use state::{

@@ -109,10 +109,25 @@ impl fmt::Display for CheckReport {
     }
 }
 
-/// Takes the migration lock for the current transaction: PostgreSQL's
-/// advisory transaction lock; on SQLite `BEGIN IMMEDIATE` already holds the
-/// write lock.
-fn lock(tx: &Connection) -> Result<()> {
+/// Takes the migration lock for the current transaction (call it inside
+/// [`atomic`](Connection::atomic)): PostgreSQL's advisory transaction lock,
+/// released at commit; on SQLite `BEGIN IMMEDIATE` already holds the write
+/// lock.
+///
+/// Start-up work that every process does after migrating (creating
+/// permissions, seeding) runs under it, so that processes starting at the
+/// same moment do it once: the second finds what the first committed.
+///
+/// ```
+/// # let db = tack_orm::Database::connect("sqlite::memory:").unwrap();
+/// db.atomic(|tx| {
+///     tack_orm::migrations::lock(tx)?;
+///     // check what is there, then insert what is missing
+///     Ok::<_, tack_orm::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub fn lock(tx: &Connection) -> Result<()> {
     if tx.dialect() == Dialect::Postgres {
         tx.query(
             &format!("SELECT 1 FROM (SELECT pg_advisory_xact_lock({LOCK_KEY})) AS l"),
