@@ -440,3 +440,65 @@ fn processes_starting_together_on_a_fresh_database_all_start() {
     };
     start_together(schema.url(), 4);
 }
+
+#[tokio::test]
+async fn a_browser_behind_a_tls_proxy_can_sign_in() {
+    let file = tack_test::db::sqlite();
+    let proxied = common::settings_with(
+        &file.url(),
+        &[
+            ("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1"),
+            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ],
+    );
+    let server = tack_test::serve(newsroom::app(&proxied).unwrap());
+    create_user(&file.url(), "reader", false);
+    let addr = server.addr();
+    // What the proxy forwards of a browser on https://localhost/.
+    let form = send(
+        addr,
+        "GET",
+        "/accounts/login/",
+        &[("x-forwarded-proto", "https")],
+        "",
+    )
+    .await;
+    let cookie = set_cookies(&form)
+        .iter()
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let token = common::csrf_token(std::str::from_utf8(form.body()).unwrap());
+    let body = format!(
+        "csrfmiddlewaretoken={token}&username=reader&password={}",
+        common::PASSWORD.replace(' ', "+")
+    );
+    let post = |origin: &'static str, proto: &'static str| {
+        let (cookie, body) = (cookie.clone(), body.clone());
+        async move {
+            let mut headers = vec![
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", cookie.as_str()),
+                ("origin", origin),
+                ("referer", "https://localhost/accounts/login/"),
+            ];
+            if !proto.is_empty() {
+                headers.push(("x-forwarded-proto", proto));
+            }
+            send(addr, "POST", "/accounts/login/", &headers, &body).await
+        }
+    };
+    // Plain http seen by the server, https by the browser: the origin check
+    // passes because the trusted proxy said so.
+    let signed_in = post("https://localhost", "https").await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        std::str::from_utf8(signed_in.body())
+    );
+    // Without the header the request is plain http and an https origin is
+    // foreign.
+    let downgraded = post("https://localhost", "").await;
+    assert_eq!(downgraded.status(), StatusCode::FORBIDDEN);
+}
