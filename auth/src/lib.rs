@@ -25,7 +25,8 @@ pub use error::{BoxError, Error};
 pub use guard::{GuardLayer, Requirement};
 pub use layer::{AuthLayer, AuthService, ResponseFuture};
 pub use login::{
-    Auth, SESSION_AUTH_HASH, SESSION_USER_ID, login, logout, update_session_auth_hash,
+    Auth, DEFAULT_MAX_TOKENS, DEFAULT_TOKEN_LIFETIME, SESSION_AUTH_HASH, SESSION_USER_ID, login,
+    logout, update_session_auth_hash,
 };
 pub use password::{Password, PasswordHasher, Verification};
 pub use permission::{DEFAULT_ACTIONS, Permission};

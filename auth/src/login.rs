@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use subtle::ConstantTimeEq;
 use tack_sessions::Session;
@@ -67,12 +67,21 @@ pub fn update_session_auth_hash<U: AuthUser>(
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
+/// How long a new API token works unless configured otherwise: 30 days.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// How many live API tokens a user keeps unless configured otherwise; a
+/// new one past it revokes the oldest.
+pub const DEFAULT_MAX_TOKENS: usize = 10;
+
 struct Inner<B> {
     backend: B,
     key: SecretKey,
     fallback_keys: Vec<SecretKey>,
     throttle: Arc<dyn LoginThrottle>,
     tokens: Option<Arc<dyn TokenStore>>,
+    token_lifetime: Option<Duration>,
+    max_tokens: usize,
     hasher: PasswordHasher,
     validators: Arc<Validators>,
     clock: Clock,
@@ -128,6 +137,8 @@ impl<B: AuthBackend> Auth<B> {
                 fallback_keys: Vec::new(),
                 throttle: Arc::new(NoThrottle),
                 tokens: None,
+                token_lifetime: Some(DEFAULT_TOKEN_LIFETIME),
+                max_tokens: DEFAULT_MAX_TOKENS,
                 hasher: PasswordHasher::new(),
                 validators: Arc::new(Validators::default()),
                 clock: Arc::new(SystemTime::now),
@@ -156,6 +167,19 @@ impl<B: AuthBackend> Auth<B> {
     /// Accepts `Authorization: Bearer` tokens kept in `store`.
     pub fn with_tokens(self, store: impl TokenStore) -> Self {
         self.map(|inner| inner.tokens = Some(Arc::new(store)))
+    }
+
+    /// How long new API tokens work ([`DEFAULT_TOKEN_LIFETIME`] unless
+    /// set); `None` makes tokens that never expire.
+    pub fn with_token_lifetime(self, lifetime: Option<Duration>) -> Self {
+        self.map(|inner| inner.token_lifetime = lifetime)
+    }
+
+    /// How many live API tokens a user keeps ([`DEFAULT_MAX_TOKENS`]
+    /// unless set, at least 1): creating one more revokes the oldest, so a
+    /// script that asks for a token on every run does not pile them up.
+    pub fn with_max_tokens_per_user(self, max: usize) -> Self {
+        self.map(|inner| inner.max_tokens = max.max(1))
     }
 
     /// Hashes new passwords (resets, changes) with this hasher.
@@ -281,31 +305,81 @@ impl<B: AuthBackend> Auth<B> {
     }
 
     /// Creates an API token for `user`: answers the token (show it once)
-    /// and its stored record.
+    /// and its stored record. It expires after the
+    /// [token lifetime](Self::with_token_lifetime); the user's expired
+    /// tokens are deleted, and past the
+    /// [maximum](Self::with_max_tokens_per_user) the oldest are revoked.
     pub async fn create_token(
         &self,
         user: &B::User,
         name: &str,
     ) -> Result<(ApiToken, TokenRecord), Error> {
+        let store = self.token_store()?;
+        let now = (self.inner.clock)();
         let token = ApiToken::generate();
-        let record = TokenRecord::new(user.id(), name, &token);
-        self.token_store()?.insert(record.clone()).await?;
+        let mut record = TokenRecord::new(user.id(), name, &token);
+        record.created_at = crate::token::whole_micros(now);
+        record.expires_at = self
+            .inner
+            .token_lifetime
+            .map(|lifetime| crate::token::whole_micros(now + lifetime));
+        store.insert(record.clone()).await?;
+        // Oldest first; the new one is among them, and kept.
+        let others: Vec<TokenRecord> = store
+            .list(&record.user_id)
+            .await?
+            .into_iter()
+            .filter(|other| other.id != record.id)
+            .collect();
+        let live = others.iter().filter(|t| !t.is_expired_at(now)).count();
+        let mut over = (live + 1).saturating_sub(self.inner.max_tokens);
+        for other in others {
+            let expired = other.is_expired_at(now);
+            if expired || over > 0 {
+                store.revoke(&other.id).await?;
+                if !expired {
+                    over -= 1;
+                }
+            }
+        }
         Ok((token, record))
     }
 
-    /// Revokes the token with this public id; answers whether it existed.
+    /// Revokes the token with this public id, whoever owns it; answers
+    /// whether it existed. For a user revoking their own, see
+    /// [`revoke_token_of`](Self::revoke_token_of).
     pub async fn revoke_token(&self, id: &str) -> Result<bool, Error> {
         self.token_store()?.revoke(id).await
     }
 
-    /// The tokens of `user`.
+    /// Revokes `user`'s token with this public id; answers whether `user`
+    /// had it (another user's id is left alone and answers `false`).
+    pub async fn revoke_token_of(&self, user: &B::User, id: &str) -> Result<bool, Error> {
+        let store = self.token_store()?;
+        let owned = store.list(&user.id()).await?.iter().any(|t| t.id == id);
+        Ok(owned && store.revoke(id).await?)
+    }
+
+    /// Revokes every token of `user`; answers how many there were.
+    pub async fn revoke_tokens_of(&self, user: &B::User) -> Result<usize, Error> {
+        self.token_store()?.revoke_all(&user.id()).await
+    }
+
+    /// The live (unexpired) tokens of `user`, oldest first.
     pub async fn tokens_of(&self, user: &B::User) -> Result<Vec<TokenRecord>, Error> {
-        self.token_store()?.list(&user.id()).await
+        let now = (self.inner.clock)();
+        let tokens = self.token_store()?.list(&user.id()).await?;
+        Ok(tokens
+            .into_iter()
+            .filter(|t| !t.is_expired_at(now))
+            .collect())
     }
 
     /// Validates and hashes `new_password` for `user`, and stores it. Every
     /// session of the user is signed out by the new hash; call
-    /// [`update_session_auth_hash`] to keep the current one. Hashing runs
+    /// [`update_session_auth_hash`] to keep the current one. Every API
+    /// token of the user is revoked (when a token store is configured): a
+    /// password change is what a user does when something leaked. Hashing runs
     /// where [`AuthBackend::hash_password`] puts it (a database backend:
     /// on its worker threads).
     pub async fn set_password(
@@ -326,6 +400,9 @@ impl<B: AuthBackend> Auth<B> {
             .backend
             .set_password(&user.id(), hash.clone())
             .await?;
+        if let Some(store) = &self.inner.tokens {
+            store.revoke_all(&user.id()).await?;
+        }
         Ok(hash)
     }
 

@@ -152,8 +152,22 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Deletes the token with this public id; answers whether it existed.
     fn revoke<'a>(&'a self, id: &'a str) -> BackendFuture<'a, bool>;
 
-    /// The tokens of a user.
+    /// The tokens of a user, oldest first.
     fn list<'a>(&'a self, user_id: &'a str) -> BackendFuture<'a, Vec<TokenRecord>>;
+
+    /// Deletes every token of a user; answers how many. The default lists
+    /// and revokes them one by one; stores override it with one statement.
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> BackendFuture<'a, usize> {
+        Box::pin(async move {
+            let mut revoked = 0;
+            for record in self.list(user_id).await? {
+                if self.revoke(&record.id).await? {
+                    revoked += 1;
+                }
+            }
+            Ok(revoked)
+        })
+    }
 }
 
 /// Checks presented token text: the record, if the token is known, its
@@ -214,6 +228,14 @@ impl TokenStore for MemoryTokenStore {
             .collect();
         found.sort_by_key(|record| record.created_at);
         Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> BackendFuture<'a, usize> {
+        let mut records = self.records();
+        let before = records.len();
+        records.retain(|_, record| record.user_id != user_id);
+        let revoked = before - records.len();
+        Box::pin(std::future::ready(Ok(revoked)))
     }
 }
 

@@ -66,6 +66,7 @@ tack_test::on_both_databases!(
     old_hashes_are_upgraded_on_login,
     password_change_signs_out_other_sessions,
     bearer_tokens_through_the_layer,
+    changing_a_password_revokes_the_users_tokens,
 );
 
 impl BackendFixture for TestDb {
@@ -99,7 +100,7 @@ async fn token_store_conformance(db: &TestDb) {
     token_store_suite(&db.tokens, [&users[0], &users[1], &users[2]]).await;
     // Digests only: no column holds a token's text.
     let rows = models::Token::objects().all(&db.db).unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 1, "the suite leaves u2's token");
     assert!(rows.iter().all(|row| row.digest.len() == 64));
     assert!(rows.iter().all(|row| !row.digest.starts_with("tack_")));
 }
@@ -513,4 +514,60 @@ async fn bearer_tokens_through_the_layer(db: &TestDb) {
             .unwrap()
             == 0
     );
+}
+
+async fn changing_a_password_revokes_the_users_tokens(db: &TestDb) {
+    let ada = db.add("ada");
+    let bob = db.add("bob");
+    let auth = auth(db);
+    let (_, _) = auth.create_token(&ada, "laptop").await.unwrap();
+    let (bobs, _) = auth.create_token(&bob, "bob's").await.unwrap();
+
+    // Through `Auth` (a password change page).
+    let attributes = UserAttributes::new("ada", "");
+    let new = Password::from("a-brand-new-passphrase");
+    auth.set_password(&ada, &new, &attributes).await.unwrap();
+    assert!(auth.tokens_of(&ada).await.unwrap().is_empty());
+
+    // Synchronously (a `changepassword` command), in one transaction.
+    let (_, _) = auth.create_token(&ada, "phone").await.unwrap();
+    let validators = tack_auth::Validators::default();
+    let weak = tack_auth::db::change_password(
+        &db.db,
+        "ada",
+        &Password::from("ada"),
+        &validators,
+        &hasher(),
+    )
+    .unwrap_err();
+    assert_eq!(weak.status(), 422, "{weak}");
+    assert_eq!(
+        auth.tokens_of(&ada).await.unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    tack_auth::db::change_password(
+        &db.db,
+        "ada",
+        &Password::from("yet-another-passphrase"),
+        &validators,
+        &hasher(),
+    )
+    .unwrap();
+    assert!(auth.tokens_of(&ada).await.unwrap().is_empty());
+    let signed_in = db
+        .backend
+        .authenticate(&Credentials::password("ada", "yet-another-passphrase"))
+        .await
+        .unwrap();
+    assert!(signed_in.is_some(), "the new password works");
+    let unknown = tack_auth::db::change_password(
+        &db.db,
+        "nobody",
+        &Password::from("yet-another-passphrase"),
+        &validators,
+        &hasher(),
+    );
+    assert!(matches!(unknown, Err(Error::InvalidCredentials)));
+    assert!(auth.user_from_token(bobs.expose()).await.unwrap().is_some());
 }

@@ -5,13 +5,14 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use tack_orm::{AsyncDatabase, Connection, Dialect, Executor, Model, ModelExt, Value};
+use tack_orm::{AsyncDatabase, Connection, Database, Dialect, Executor, Model, ModelExt, Value};
 
 use super::models;
 use crate::backend::BackendFuture;
 use crate::create::{NewUser, validate_username};
 use crate::password::{Password, PasswordHasher, Verification};
 use crate::user::{PermissionSet, User};
+use crate::validation::{UserAttributes, Validators};
 use crate::{AuthBackend, Credentials, Error};
 
 /// Users from the `auth_user` table, with their groups' and their own
@@ -244,6 +245,41 @@ pub fn insert_user(db: &impl Executor, new: NewUser) -> Result<User, Error> {
             error,
         )),
     }
+}
+
+/// Sets the password of the user `username`, for CLIs (`changepassword`):
+/// validates it with `validators` (against the user's username and e-mail),
+/// hashes it with `hasher`, and in one transaction stores the hash and
+/// revokes every API token of the user. Their sessions are signed out by
+/// the new hash. An unknown username is [`Error::InvalidCredentials`].
+pub fn change_password(
+    db: &Database,
+    username: &str,
+    password: &Password,
+    validators: &Validators,
+    hasher: &PasswordHasher,
+) -> Result<(), Error> {
+    let action = format!("change the password of {username:?}");
+    let row = models::User::objects()
+        .filter(models::User::USERNAME.eq(username))
+        .first(db)
+        .map_err(failed(action.clone()))?
+        .ok_or(Error::InvalidCredentials)?;
+    validators.validate(
+        password.expose(),
+        &UserAttributes::new(&row.username, &row.email),
+    )?;
+    let hash = hasher.hash(password.expose())?;
+    db.atomic(|tx| {
+        models::User::objects()
+            .filter(models::User::ID.eq(row.id))
+            .update(tx, &[models::User::PASSWORD.set(hash)])?;
+        models::Token::objects()
+            .filter(models::Token::USER.eq(row.id))
+            .delete(tx)
+            .map(drop)
+    })
+    .map_err(failed(action))
 }
 
 /// The stored permissions with these keys, or [`Error::UnknownPermission`]

@@ -6,7 +6,7 @@ pub mod models;
 mod permissions;
 mod tokens;
 
-pub use backend::{DbBackend, insert_user};
+pub use backend::{DbBackend, change_password, insert_user};
 pub use permissions::{create_permissions, ensure_permissions};
 pub use tokens::DbTokenStore;
 

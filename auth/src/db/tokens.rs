@@ -120,4 +120,20 @@ impl TokenStore for DbTokenStore {
             Ok(rows.into_iter().filter_map(to_record).collect())
         })
     }
+
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> BackendFuture<'a, usize> {
+        Box::pin(async move {
+            let Ok(user) = user_id.parse::<i64>() else {
+                return Ok(0);
+            };
+            let deleted = self
+                .run(format!("revoke the API tokens of user {user}"), move |db| {
+                    models::Token::objects()
+                        .filter(models::Token::USER.eq(user))
+                        .delete(db)
+                })
+                .await?;
+            Ok(deleted as usize)
+        })
+    }
 }

@@ -157,6 +157,16 @@ pub async fn token_store_suite<S: TokenStore>(store: &S, users: [&str; 3]) {
             .unwrap()
             .is_none()
     );
+
+    // Revoking all of a user's tokens leaves the others' alone.
+    assert_eq!(
+        store.revoke_all(u1).await.unwrap(),
+        2,
+        "second and expiring"
+    );
+    assert!(store.list(u1).await.unwrap().is_empty());
+    assert_eq!(store.list(u2).await.unwrap().len(), 1);
+    assert_eq!(store.revoke_all(u3).await.unwrap(), 0);
 }
 
 /// For throttles built with 2 free failures and a lock at 4 per
