@@ -197,6 +197,11 @@ impl<B: AuthBackend> Auth<B> {
         self.map(|inner| inner.clock = Arc::new(clock))
     }
 
+    /// The rules new passwords must pass (for a form's help texts).
+    pub fn validators(&self) -> &Validators {
+        &self.inner.validators
+    }
+
     /// Whether a token store is configured (so the layer reads
     /// `Authorization: Bearer`).
     pub fn accepts_tokens(&self) -> bool {

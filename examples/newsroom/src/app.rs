@@ -11,7 +11,7 @@ use tack_forms::LocalStorage;
 use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
-use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, get, post};
+use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, delete, get, post};
 use tack_security::{
     AllowedHostsLayer, CsrfLayer, CsrfToken, HttpsRedirectLayer, ProxyLayer, SecurityHeadersLayer,
 };
@@ -73,6 +73,10 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("404.html", include_str!("../templates/404.html")),
     ("500.html", include_str!("../templates/500.html")),
     ("login.html", include_str!("../templates/login.html")),
+    (
+        "password_change.html",
+        include_str!("../templates/password_change.html"),
+    ),
     (
         "crud/base.html",
         include_str!("../templates/crud/base.html"),
@@ -278,8 +282,24 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
             post(with_state(state, accounts::logout)),
         )
         .name("logout")
+        .route(
+            "/accounts/password/",
+            get(with_state(state, accounts::password_form))
+                .post(with_state(state, accounts::password_change)),
+        )
+        .name("password-change")
         .route("/api/auth/token/", post(with_state(state, accounts::token)))
         .name("api-token")
+        .route(
+            "/api/auth/tokens/",
+            get(with_state(state, accounts::tokens)),
+        )
+        .name("api-tokens")
+        .route(
+            "/api/auth/tokens/{id}/",
+            delete(with_state(state, accounts::token_revoke)),
+        )
+        .name("api-token-revoke")
         .route_service("/ws/articles/{slug:slug}/", live_comments(state))
         .name("article-live")
         // Routed with the full path kept, so the sign-in guard's `?next=`

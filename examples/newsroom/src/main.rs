@@ -22,6 +22,9 @@ Commands:
   createsuperuser --username U --email E
                    create a staff superuser (password from NEWSROOM_PASSWORD,
                    or asked for on a terminal)
+  changepassword USERNAME
+                   set a user's password (from NEWSROOM_PASSWORD, or asked for
+                   twice on a terminal); signs out their sessions and tokens
   makemigrations, migrate, showmigrations, sqlmigrate, checkmigrations
                    the ORM's migration commands (see below)
 
@@ -61,7 +64,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("check") => check(&args[1..]),
-        Some("createsuperuser") => createsuperuser(&args[1..]),
+        Some("createsuperuser") => {
+            user_command(&args[1..], newsroom::accounts::create_superuser_command)
+        }
+        Some("changepassword") => {
+            user_command(&args[1..], newsroom::accounts::change_password_command)
+        }
         Some("seed") => seed(),
         Some(
             "makemigrations" | "migrate" | "showmigrations" | "sqlmigrate" | "checkmigrations",
@@ -118,15 +126,16 @@ fn seed() -> Result<(), String> {
     Ok(())
 }
 
-/// `createsuperuser --username U --email E`.
-fn createsuperuser(args: &[String]) -> Result<(), String> {
+/// A user command: the database, its arguments and the password given.
+type UserCommand = fn(&tack_orm::Database, &[String], Option<String>) -> Result<String, String>;
+
+/// A user command (`createsuperuser`, `changepassword`) on the migrated
+/// database, with the password from `NEWSROOM_PASSWORD` if set.
+fn user_command(args: &[String], command: UserCommand) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let db = newsroom::db::open(&settings.database_url).map_err(|e| e.to_string())?;
     let password = std::env::var("NEWSROOM_PASSWORD").ok();
-    println!(
-        "{}",
-        newsroom::accounts::create_superuser_command(&db, args, password)?
-    );
+    println!("{}", command(&db, args, password)?);
     Ok(())
 }
 

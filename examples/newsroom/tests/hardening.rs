@@ -502,3 +502,172 @@ async fn a_browser_behind_a_tls_proxy_can_sign_in() {
     let downgraded = post("https://localhost", "").await;
     assert_eq!(downgraded.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn api_tokens_expire_can_be_listed_and_revoked_and_go_with_a_password_change() {
+    let (file, app) = sqlite_app();
+    create_user(&file.url(), "reader", false);
+    create_user(&file.url(), "other", false);
+    let client = TestClient::new(app.clone());
+    let bearer = |token: &str| format!("Bearer {token}");
+    let mint = async |name: &str| token_of(&client, "reader", name).await;
+    let status_with = async |token: &str| {
+        client
+            .get("/api/auth/tokens/")
+            .header("authorization", &bearer(token))
+            .send()
+            .await
+            .status()
+    };
+
+    // A token expires in 30 days and says so.
+    let first = mint("laptop").await;
+    let expires: chrono::DateTime<chrono::Utc> =
+        first["expires_at"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((29..=30).contains(&days), "{first}");
+    let too_long = client
+        .post("/api/auth/token/")
+        .json(&json!({"username": "reader", "password": common::PASSWORD, "name": "x".repeat(101)}))
+        .send()
+        .await;
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Minting on every run keeps the newest ten; the list shows no secret.
+    for run in 0..11 {
+        mint(&format!("run {run}")).await;
+    }
+    let token = mint("current").await["token"].as_str().unwrap().to_owned();
+    let listed: Value = client
+        .get("/api/auth/tokens/")
+        .header("authorization", &bearer(&token))
+        .send()
+        .await
+        .json();
+    let results = listed["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10, "{listed}");
+    assert!(results.iter().all(|t| t.get("token").is_none()));
+    assert_eq!(results.last().unwrap()["name"], "current");
+    assert_eq!(
+        status_with(first["token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED,
+        "the oldest was revoked"
+    );
+    let anonymous = client.get("/api/auth/tokens/").send().await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // One's own token is revoked by id; another user's id is a 404.
+    let theirs = token_of(&client, "other", "theirs").await;
+    let their_id = theirs["id"].as_str().unwrap();
+    let revoke = async |id: &str| {
+        client
+            .delete(&format!("/api/auth/tokens/{id}/"))
+            .header("authorization", &bearer(&token))
+            .send()
+            .await
+            .status()
+    };
+    assert_eq!(revoke(their_id).await, StatusCode::NOT_FOUND);
+    let spare = results[0]["id"].as_str().unwrap();
+    assert_eq!(revoke(spare).await, StatusCode::NO_CONTENT);
+    assert_eq!(revoke(spare).await, StatusCode::NOT_FOUND);
+
+    // The password change page: wrong old password, mismatch, weak, then done.
+    let anonymous = TestClient::new(app.clone());
+    let page = anonymous.get("/accounts/password/").send().await;
+    assert_eq!(
+        page.location(),
+        Some("/accounts/login/?next=/accounts/password/")
+    );
+    let browser = TestClient::new(app.clone());
+    let phone = TestClient::new(app.clone());
+    common::sign_in(&browser, "reader", "/").await;
+    common::sign_in(&phone, "reader", "/").await;
+    let change = async |old: &str, new1: &str, new2: &str| {
+        let form = browser.get("/accounts/password/").send().await.text();
+        let csrf = common::csrf_token(&form);
+        browser
+            .post("/accounts/password/")
+            .form(&[
+                ("csrfmiddlewaretoken", csrf.as_str()),
+                ("old_password", old),
+                ("new_password1", new1),
+                ("new_password2", new2),
+            ])
+            .send()
+            .await
+    };
+    let fresh = "a fresh and longer passphrase";
+    let wrong = change("not it", fresh, fresh).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .contains("old password was entered incorrectly")
+    );
+    let mismatch = change(common::PASSWORD, fresh, "something else entirely").await;
+    assert!(
+        mismatch.text().contains("didn’t match"),
+        "{}",
+        mismatch.text()
+    );
+    let weak = change(common::PASSWORD, "password", "password").await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text().contains("too common"), "{}", weak.text());
+    assert_eq!(
+        status_with(&token).await,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+    let done = change(common::PASSWORD, fresh, fresh).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "{}", done.text());
+    let home = browser.get("/").send().await.text();
+    assert!(home.contains("Signed in as reader"), "this session stays");
+    assert!(home.contains("Your password was changed"));
+    let elsewhere = phone.get("/").send().await.text();
+    assert!(!elsewhere.contains("Signed in as"), "other sessions go");
+    assert_eq!(
+        status_with(&token).await,
+        StatusCode::UNAUTHORIZED,
+        "tokens go"
+    );
+    assert_eq!(
+        status_with(theirs["token"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
+
+    // `changepassword USERNAME`, as the binary runs it.
+    let db = tack_orm::Database::connect(&file.url()).unwrap();
+    let command = |args: &[&str], password: &str| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        newsroom::accounts::change_password_command(&db, &args, Some(password.into()))
+    };
+    assert!(command(&[], fresh).unwrap_err().contains("USERNAME"));
+    assert!(command(&["nobody"], fresh).unwrap_err().contains("nobody"));
+    assert!(
+        command(&["reader"], "12345")
+            .unwrap_err()
+            .contains("password")
+    );
+    assert!(command(&["reader"], common::PASSWORD).is_ok());
+    let home = browser.get("/").send().await.text();
+    assert!(!home.contains("Signed in as"), "signed out by the command");
+    token_of(&client, "reader", "after the command").await;
+}
+
+/// A fresh token `name` of `username` (whose password is
+/// `common::PASSWORD`): the whole answer.
+async fn token_of(client: &TestClient<newsroom::App>, username: &str, name: &str) -> Value {
+    let response = client
+        .post("/api/auth/token/")
+        .json(&json!({"username": username, "password": common::PASSWORD, "name": name}))
+        .send()
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text()
+    );
+    response.json()
+}
