@@ -133,6 +133,13 @@ where
                 Ok(current) => current,
                 Err(error) => return Ok(problem_response(&error)),
             };
+            // For the access log outside this layer, if there is one.
+            if let (Some(slot), Some(user)) = (
+                request.extensions().get::<tack_http::LoggedUser>(),
+                current.user(),
+            ) {
+                slot.set(crate::AuthUser::id(user));
+            }
             request.extensions_mut().insert(current);
             inner.call(request).await
         })

@@ -2,10 +2,12 @@
 
 mod body;
 mod client;
+mod logged;
 mod problem;
 mod response;
 
 pub use body::{Body, BoxError};
 pub use client::ClientInfo;
+pub use logged::LoggedUser;
 pub use problem::{PROBLEM_JSON, Problem};
 pub use response::{Html, IntoResponse, Json, Response};

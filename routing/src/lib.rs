@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod access_log;
 mod error;
 mod method;
 mod page;
@@ -10,6 +11,7 @@ mod router;
 mod serve_dir;
 mod urls;
 
+pub use access_log::{AccessLog, AccessLogFuture, AccessLogLayer};
 pub use error::Error;
 pub use method::{MethodRouter, any, delete, get, head, on, options, patch, post, put};
 pub use page::{ErrorPage, prefers_json};

@@ -99,7 +99,8 @@ impl Error {
     }
 
     /// The response for this error: problem+json for JSON clients, a page
-    /// otherwise; the page explains the cause only when `debug` is on.
+    /// otherwise; a CSRF or host refusal explains its cause only when
+    /// `debug` is on (the layers log it either way).
     pub fn to_response<B: From<String>>(
         &self,
         request_headers: &HeaderMap,
@@ -107,7 +108,19 @@ impl Error {
     ) -> Response<B> {
         let status = self.status();
         let (content_type, body) = if wants_json(request_headers) {
-            let mut problem = Problem::new(status).with_detail(self.to_string());
+            // The reason goes to the log (the layers log it); in production
+            // the client learns only that it was refused, as in Django.
+            let detail = if debug {
+                self.to_string()
+            } else if self.is_csrf() {
+                "CSRF verification failed. Request aborted.".to_owned()
+            } else if let Error::DisallowedHost { .. } | Error::AmbiguousHost { .. } = self {
+                status.canonical_reason().unwrap_or("Error").to_owned()
+            } else {
+                // A body's size or form: the client's own input, said plainly.
+                self.to_string()
+            };
+            let mut problem = Problem::new(status).with_detail(detail);
             if self.is_csrf() {
                 problem = problem.with_title("CSRF verification failed");
             }
@@ -214,6 +227,19 @@ mod tests {
         assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
         let problem: Problem = serde_json::from_str(response.body()).unwrap();
         assert_eq!(problem.status, 403);
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("CSRF verification failed. Request aborted."),
+            "the reason is for the log in production"
+        );
+        let debug: Response<String> = Error::CsrfTokenMissing.to_response(&headers, true);
+        let problem: Problem = serde_json::from_str(debug.body()).unwrap();
         assert!(problem.detail.unwrap().contains("X-CSRFToken"));
+        let host = Error::DisallowedHost {
+            host: "evil.example".into(),
+        };
+        let problem: Problem =
+            serde_json::from_str(host.to_response::<String>(&headers, false).body()).unwrap();
+        assert_eq!(problem.detail.as_deref(), Some("Bad Request"));
     }
 }

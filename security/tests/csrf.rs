@@ -460,10 +460,17 @@ fn the_form_body_is_handed_on_unchanged() {
 }
 
 #[test]
-fn refusals_say_why_to_json_clients_and_in_debug() {
+fn refusals_say_why_only_in_debug() {
     let json = send(&case(Token::Wrong, &[("accept", "application/json")]));
     assert_eq!(json.status(), StatusCode::FORBIDDEN);
     assert_eq!(json.content_type(), Some("application/problem+json"));
+    let problem: tack_http::Problem = json.json();
+    let detail = problem.detail.unwrap();
+    assert!(!detail.contains("incorrect"), "{detail}");
+    let json = send(&Case {
+        layer: || plain().with_debug(true),
+        ..case(Token::Wrong, &[("accept", "application/json")])
+    });
     let problem: tack_http::Problem = json.json();
     assert!(problem.detail.unwrap().contains("incorrect"));
 

@@ -443,6 +443,7 @@ impl Templates {
     /// `500.html` (rendered with no context) or a plain built-in page.
     pub fn error_response(&self, error: &Error) -> Response {
         let status = error.status();
+        tracing::error!(target: "tack::templates", %error, "a template could not be rendered");
         if self.inner.debug {
             return (status, Html(error.debug_page())).into_response();
         }

@@ -152,7 +152,7 @@ pub fn announce(db: &Database, groups: &Groups, comment: &Comment) {
         Ok(Some(slug)) => slug,
         Ok(None) => return,
         Err(error) => {
-            eprintln!("newsroom: live comment lookup failed: {error}");
+            tracing::error!(%error, "live comments: the article lookup failed");
             return;
         }
     };
@@ -167,7 +167,7 @@ pub fn announce(db: &Database, groups: &Groups, comment: &Comment) {
         },
     });
     if let Err(error) = groups.broadcast_json(&article_group(&slug), &event) {
-        eprintln!("newsroom: live comment push failed: {error}");
+        tracing::error!(%error, "live comments: the broadcast failed");
     }
 }
 

@@ -11,7 +11,9 @@ use tack_forms::LocalStorage;
 use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
 use tack_orm::{AsyncDatabase, Database};
-use tack_routing::{ErrorPage, PathParams, Router, ServeDir, Urls, delete, get, post};
+use tack_routing::{
+    AccessLogLayer, ErrorPage, PathParams, Router, ServeDir, Urls, delete, get, post,
+};
 use tack_security::{
     AllowedHostsLayer, CsrfLayer, CsrfToken, HttpsRedirectLayer, ProxyLayer, SecurityHeadersLayer,
 };
@@ -210,7 +212,7 @@ impl Consumer for ArticleViewer {
             .filter(Article::SLUG.eq(slug) & Article::STATUS.eq(Status::Published))
             .exists(&self.db)
             .map_err(|error| {
-                eprintln!("newsroom: live comments lookup failed: {error}");
+                tracing::error!(%error, "live comments: the article lookup failed");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE)
                     .with_detail("The database could not answer; try again shortly.")
             })?;
@@ -405,6 +407,8 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
     let layers = SecurityStack::new(settings)?;
     let service = ServiceBuilder::new()
         .layer(layers.proxy)
+        // Inside the proxy layer (the real client), outside every refusal.
+        .layer(AccessLogLayer::new())
         .layer(layers.hosts)
         .option_layer(layers.https_redirect)
         .layer(layers.headers)

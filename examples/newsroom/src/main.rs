@@ -39,7 +39,10 @@ Settings come from the environment:
   NEWSROOM_HTTPS_ONLY       1: always-Secure cookies, plain HTTP redirected to HTTPS
   NEWSROOM_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For is believed
                             (addresses or networks, comma separated)
-  NEWSROOM_PROXY_SSL_HEADER how a trusted proxy says HTTPS (X-Forwarded-Proto: https)";
+  NEWSROOM_PROXY_SSL_HEADER how a trusted proxy says HTTPS (X-Forwarded-Proto: https)
+  NEWSROOM_LOG         what is logged to standard error (default info; e.g.
+                       warn,tack::request=info): one line per request, with the
+                       causes of refusals and 5xx answers";
 
 /// The migration subcommands, on `DATABASE_URL`: the source folder when it
 /// exists (development), the migrations compiled in otherwise.
@@ -59,7 +62,31 @@ fn migration_command(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Logs to standard error, filtered by `NEWSROOM_LOG` (tracing's target
+/// syntax: `info`, `warn,tack::request=info`, ...; default `info`).
+fn init_logging() -> Result<(), String> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let spec = std::env::var("NEWSROOM_LOG").unwrap_or_else(|_| "info".to_owned());
+    let filter: tracing_subscriber::filter::Targets = spec
+        .parse()
+        .map_err(|error| format!("NEWSROOM_LOG={spec:?} is not a log filter: {error}"))?;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
+        .with(filter)
+        .try_init()
+        .map_err(|error| error.to_string())
+}
+
 fn main() -> ExitCode {
+    if let Err(message) = init_logging() {
+        eprintln!("newsroom: {message}");
+        return ExitCode::FAILURE;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
@@ -155,7 +182,7 @@ fn serve() -> Result<(), String> {
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    eprintln!("newsroom: accept failed: {error}");
+                    tracing::error!(%error, "accepting a connection failed");
                     continue;
                 }
             };

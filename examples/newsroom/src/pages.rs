@@ -78,7 +78,7 @@ fn not_found(detail: String) -> Error {
 /// reached, else 500 (the detail stays in the log, not on the page).
 fn database_error(error: tack_orm::Error) -> Error {
     let status = error.status();
-    eprintln!("newsroom: database error: {error}");
+    tracing::error!(%error, "a page could not read the database");
     Error::http(status, "The database could not answer this request.")
 }
 
