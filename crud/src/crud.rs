@@ -426,7 +426,7 @@ impl<M: Model> Crud<M> {
     }
 
     /// The page size without `?page_size=` (default 20), and the most
-    /// `?page_size=` may ask for (default 100; larger asks are capped).
+    /// `?page_size=` may ask for (default 100; a larger ask is a 400).
     pub fn page_size(mut self, default: u64, max: u64) -> Self {
         let config = self.config();
         config.max_page_size = max.max(1);

@@ -94,6 +94,11 @@ fn nested_schema(target: &'static ModelMeta) -> Json {
     json!({"type": "object", "title": target.verbose_name, "properties": properties, "required": names})
 }
 
+/// A text query parameter: any text but NUL, which no database stores.
+fn text_parameter() -> Json {
+    json!({"type": "string", "pattern": "^[^\\u0000]*$"})
+}
+
 fn with(mut schema: Json, key: &str, value: Json) -> Json {
     if let Some(object) = schema.as_object_mut() {
         object.insert(key.into(), value);
@@ -132,7 +137,9 @@ impl<M: Model> Crud<M> {
     }
 
     /// The JSON Schema of a create (and PUT) body; with `partial`, of a
-    /// PATCH body (nothing required).
+    /// PATCH body (nothing required). The read-only fields are listed
+    /// (`readOnly`: sent back, they are ignored); any other member is
+    /// refused, as the controller does.
     pub fn write_schema(&self, partial: bool) -> Json {
         let meta = M::meta();
         let mut properties = Map::new();
@@ -151,9 +158,15 @@ impl<M: Model> Crud<M> {
             };
             properties.insert(writable.name().to_owned(), schema);
         }
-        let schema = object_schema(meta, properties, needed);
-        // Read-only fields sent back are ignored, so extra members are allowed.
-        with(schema, "additionalProperties", json!(true))
+        let read = self.read_schema();
+        if let Some(readable) = read["properties"].as_object() {
+            for (name, schema) in readable {
+                if !properties.contains_key(name) {
+                    properties.insert(name.clone(), schema.clone());
+                }
+            }
+        }
+        object_schema(meta, properties, needed)
     }
 
     fn list_parameters(&self, mut op: Operation) -> Operation {
@@ -162,7 +175,7 @@ impl<M: Model> Crud<M> {
             .parameter(
                 Parameter::query("page")
                     .description("The page number, from 1.")
-                    .schema(json!({"type": "integer", "minimum": 1})),
+                    .schema(json!({"type": "integer", "minimum": 1, "maximum": u64::MAX})),
             )
             .parameter(
                 Parameter::query("page_size")
@@ -181,17 +194,19 @@ impl<M: Model> Crud<M> {
                         "Words that must each appear in one of: {}.",
                         config.search.join(", ")
                     ))
-                    .schema(json!({"type": "string"})),
+                    .schema(text_parameter()),
             );
         }
         if !config.ordering.is_empty() {
+            // Field names are identifiers: no escaping is needed.
+            let one = format!("[-+]?({})", config.ordering.join("|"));
             op = op.parameter(
                 Parameter::query("ordering")
                     .description(format!(
                         "Comma-separated fields, `-` for descending: {}.",
                         config.ordering.join(", ")
                     ))
-                    .schema(json!({"type": "string"})),
+                    .schema(json!({"type": "string", "pattern": format!("^({one}(,{one})*)?$")})),
             );
         }
         for filter in &config.filters {
@@ -201,7 +216,7 @@ impl<M: Model> Crud<M> {
                     json!({"type": "string", "description": "comma-separated values"})
                 }
                 "contains" | "icontains" | "startswith" | "istartswith" | "endswith"
-                | "iendswith" => json!({"type": "string"}),
+                | "iendswith" => text_parameter(),
                 _ => {
                     let mut schema = kind_schema(filter.field.kind);
                     if !filter.field.choices.is_empty() {
@@ -277,6 +292,7 @@ impl<M: Model> Crud<M> {
             .problem(400, "Malformed JSON or unknown fields")
             .problem(403, "Not allowed")
             .problem(409, "A unique value is taken")
+            .problem(415, "The body is not JSON")
             .problem(422, "Invalid fields");
         doc.route("POST", &collection, customize(Action::Create, create))?;
         let retrieve = base()
@@ -297,6 +313,7 @@ impl<M: Model> Crud<M> {
                 .problem(403, "Not allowed")
                 .problem(404, &format!("No such {one}"))
                 .problem(409, "A unique value is taken")
+                .problem(415, "The body is not JSON")
                 .problem(422, "Invalid fields");
             doc.route(method, &item, customize(Action::Update, update))?;
         }

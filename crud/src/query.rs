@@ -52,7 +52,16 @@ pub(crate) fn list_query<M: Model>(
     for (key, value) in &pairs {
         match key.as_str() {
             "page" => page = positive(key, value)?,
-            "page_size" => size = positive(key, value)?.min(config.max_page_size),
+            "page_size" => {
+                size = positive(key, value)?;
+                if size > config.max_page_size {
+                    return Err(Error::InvalidParameter {
+                        param: key.clone(),
+                        value: value.clone(),
+                        message: format!("at most {} objects a page", config.max_page_size),
+                    });
+                }
+            }
             "ordering" => ordering = Some(value),
             "search" => {
                 let words = value.split_whitespace();
@@ -80,6 +89,16 @@ pub(crate) fn list_query<M: Model>(
                 let Some(filter) = config.filters.iter().find(|f| f.param == *key) else {
                     continue;
                 };
+                let choices = &filter.field.choices;
+                let exact = filter.lookup_name == "exact";
+                if exact && !choices.is_empty() && !choices.iter().any(|(v, _)| v == value) {
+                    let names: Vec<&str> = choices.iter().map(|(v, _)| *v).collect();
+                    return Err(Error::InvalidParameter {
+                        param: key.clone(),
+                        value: truncated(value),
+                        message: format!("expected one of: {}", names.join(", ")),
+                    });
+                }
                 let text = Value::Text(value.clone());
                 qs = qs.filter_by_name(&filter.lookup, text).map_err(|error| {
                     Error::InvalidParameter {

@@ -143,6 +143,8 @@ async fn unknown_names_and_bad_values_are_400(db: tack_orm::Database) {
         ("?author=abc", "abc"),
         ("?published_at__gte=yesterday", "yesterday"),
         ("?tags=x", "tags"),
+        // A choice that does not exist is refused, not an empty page.
+        ("?status=null", "expected one of: draft, published"),
     ];
     for (query, needle) in cases {
         let r = c.get(&format!("/api/articles/{query}")).send().await;
