@@ -3,6 +3,7 @@
 pub mod bench;
 mod client;
 pub mod db;
+pub mod proxy;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "server")]
