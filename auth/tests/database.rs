@@ -532,28 +532,23 @@ async fn changing_a_password_revokes_the_users_tokens(db: &TestDb) {
     // Synchronously (a `changepassword` command), in one transaction.
     let (_, _) = auth.create_token(&ada, "phone").await.unwrap();
     let validators = tack_auth::Validators::default();
-    let weak = tack_auth::db::change_password(
-        &db.db,
-        "ada",
-        &Password::from("ada"),
-        &validators,
-        &hasher(),
-    )
-    .unwrap_err();
+    let change = |username: &str, password: &str| {
+        tack_auth::db::change_password(
+            &db.db,
+            username,
+            &Password::from(password),
+            &validators,
+            &hasher(),
+        )
+    };
+    let weak = change("ada", "ada").unwrap_err();
     assert_eq!(weak.status(), 422, "{weak}");
     assert_eq!(
         auth.tokens_of(&ada).await.unwrap().len(),
         1,
         "nothing changed"
     );
-    tack_auth::db::change_password(
-        &db.db,
-        "ada",
-        &Password::from("yet-another-passphrase"),
-        &validators,
-        &hasher(),
-    )
-    .unwrap();
+    change("ada", "yet-another-passphrase").unwrap();
     assert!(auth.tokens_of(&ada).await.unwrap().is_empty());
     let signed_in = db
         .backend
@@ -561,13 +556,7 @@ async fn changing_a_password_revokes_the_users_tokens(db: &TestDb) {
         .await
         .unwrap();
     assert!(signed_in.is_some(), "the new password works");
-    let unknown = tack_auth::db::change_password(
-        &db.db,
-        "nobody",
-        &Password::from("yet-another-passphrase"),
-        &validators,
-        &hasher(),
-    );
+    let unknown = change("nobody", "yet-another-passphrase");
     assert!(matches!(unknown, Err(Error::InvalidCredentials)));
     assert!(auth.user_from_token(bobs.expose()).await.unwrap().is_some());
 }

@@ -211,6 +211,19 @@ async fn a_burst_from_one_address_cannot_lock_the_owner_out() {
     assert_eq!(claimed, 429, "a forged X-Forwarded-For changes nothing");
 }
 
+/// The newsroom on `url`, served on loopback as if behind a TLS proxy there
+/// (`X-Forwarded-Proto: https` from 127.0.0.1 is believed).
+fn behind_a_tls_proxy(url: &str) -> tack_test::Server {
+    let proxied = common::settings_with(
+        url,
+        &[
+            ("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1"),
+            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ],
+    );
+    tack_test::serve(newsroom::app(&proxied).unwrap())
+}
+
 /// The `Set-Cookie` headers of a response.
 fn set_cookies(response: &http::Response<bytes::Bytes>) -> Vec<String> {
     response
@@ -246,14 +259,7 @@ async fn cookies_are_secure_over_https_and_scripted_http_clients_can_sign_in() {
 
     // Through a trusted TLS proxy: Secure.
     let file = tack_test::db::sqlite();
-    let proxied = common::settings_with(
-        &file.url(),
-        &[
-            ("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1"),
-            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
-        ],
-    );
-    let server = tack_test::serve(newsroom::app(&proxied).unwrap());
+    let server = behind_a_tls_proxy(&file.url());
     let https = send(
         server.addr(),
         "GET",
@@ -444,14 +450,7 @@ fn processes_starting_together_on_a_fresh_database_all_start() {
 #[tokio::test]
 async fn a_browser_behind_a_tls_proxy_can_sign_in() {
     let file = tack_test::db::sqlite();
-    let proxied = common::settings_with(
-        &file.url(),
-        &[
-            ("NEWSROOM_TRUSTED_PROXIES", "127.0.0.1"),
-            ("NEWSROOM_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
-        ],
-    );
-    let server = tack_test::serve(newsroom::app(&proxied).unwrap());
+    let server = behind_a_tls_proxy(&file.url());
     create_user(&file.url(), "reader", false);
     let addr = server.addr();
     // What the proxy forwards of a browser on https://localhost/.
