@@ -16,6 +16,7 @@ use tack_auth::{
     Auth, AuthBackend, AuthUser, Credentials, DbBackend, DbTokenStore, Error, NewUser, Password,
     Permission, create_permissions, create_superuser, ensure_permissions, models,
 };
+use tack_orm::migrations::{self, Migrations};
 use tack_orm::{AsyncDatabase, Database, Executor, ModelExt};
 use tack_sessions::SecretKey;
 use tack_test::TestClient;
@@ -30,8 +31,8 @@ struct TestDb {
 impl TestDb {
     fn on(url: &str) -> TestDb {
         let db = Database::connect(url).expect("the test database opens");
-        db.create_tables(&models::all())
-            .expect("the auth tables are created");
+        // The tables come from the migrations tack-auth ships.
+        migrations::migrate(&db, &auth_migrations(), None).expect("the auth tables are created");
         let workers = AsyncDatabase::new(db.clone(), 2);
         TestDb {
             backend: DbBackend::new(workers.clone()).with_hasher(hasher()),
@@ -45,6 +46,13 @@ impl TestDb {
         let hash = hasher().hash(PASSWORD).unwrap();
         tack_auth::db::insert_user(&self.db, NewUser::with_hash(username, "", hash)).unwrap()
     }
+}
+
+/// tack-auth's migrations, alone.
+fn auth_migrations() -> Migrations {
+    Migrations::default()
+        .with(tack_auth::MIGRATIONS)
+        .expect("tack-auth's migrations load")
 }
 
 /// Runs the async `test` on a [`TestDb`] at `url`, on this thread.
@@ -67,7 +75,24 @@ tack_test::on_both_databases!(
     password_change_signs_out_other_sessions,
     bearer_tokens_through_the_layer,
     changing_a_password_revokes_the_users_tokens,
+    the_shipped_migrations_make_the_models_tables,
 );
+
+async fn the_shipped_migrations_make_the_models_tables(db: &TestDb) {
+    let set = auth_migrations();
+    let report = migrations::check(&db.db, &models::all(), &set).expect("check");
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(set.names(), ["auth.0001_initial"]);
+    // `migrate auth zero`, as the target `auth.zero`.
+    let report = migrations::migrate(&db.db, &set, Some("auth.zero")).expect("roll auth back");
+    assert_eq!(report.rolled_back, ["auth.0001_initial"]);
+    assert!(
+        models::User::objects().count(&db.db).is_err(),
+        "the tables are gone"
+    );
+    migrations::migrate(&db.db, &set, None).expect("and back");
+    assert_eq!(models::User::objects().count(&db.db).expect("count"), 0);
+}
 
 impl BackendFixture for TestDb {
     type Backend = DbBackend;

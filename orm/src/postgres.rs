@@ -298,8 +298,37 @@ pub(crate) fn map_error(error: postgres::Error, sql: &str) -> Error {
             message: db.message().to_owned(),
         };
     }
+    let mut text = db.message().to_owned();
+    for (label, part) in [("detail", db.detail()), ("hint", db.hint())] {
+        if let Some(part) = part {
+            text.push_str(&format!("; {label}: {part}"));
+        }
+    }
     Error::Database {
         sql: sql.to_owned(),
-        source: Box::new(error),
+        source: Box::new(ServerMessage {
+            text,
+            source: error,
+        }),
+    }
+}
+
+/// The server's own words for an error (the driver's `Display` says only
+/// "db error"), keeping the driver's error as its source.
+#[derive(Debug)]
+struct ServerMessage {
+    text: String,
+    source: postgres::Error,
+}
+
+impl std::fmt::Display for ServerMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for ServerMessage {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }

@@ -6,7 +6,7 @@ mod harness;
 
 use std::path::Path;
 
-use tack_orm::migrations::{Project, run_command};
+use tack_orm::migrations::{Project, run_command, run_command_asking};
 use tack_orm::prelude::*;
 use tack_orm::{Database, ModelMeta};
 
@@ -62,6 +62,8 @@ fn subcommands_adopt_and_evolve(url: &str, dir: &Path) {
     ada.save(&db).expect("save");
 
     let project = Project {
+        app: "cmd",
+        batteries: &[],
         models: &models,
         folder: dir,
         embedded: &[],
@@ -82,6 +84,8 @@ fn subcommands_adopt_and_evolve(url: &str, dir: &Path) {
 
     let models: [&'static ModelMeta; 2] = [Writer::meta(), later::Story::meta()];
     let project = Project {
+        app: "cmd",
+        batteries: &[],
         models: &models,
         folder: dir,
         embedded: &[],
@@ -119,4 +123,100 @@ fn subcommands_adopt_and_evolve(url: &str, dir: &Path) {
     assert!(error.to_string().contains("usage"), "{error}");
 }
 
-both_backends!(subcommands_adopt_and_evolve);
+mod renamed {
+    use super::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(app = "cmd", table = "cmd_writer")]
+    pub struct Writer {
+        pub id: i64,
+        #[tack(max_length = 40)]
+        pub full_name: String,
+    }
+}
+
+/// A column removed and one alike added: asked about, never guessed.
+fn look_alike_columns_are_asked_about(url: &str, dir: &Path) {
+    let before: [&'static ModelMeta; 1] = [Writer::meta()];
+    let after: [&'static ModelMeta; 1] = [renamed::Writer::meta()];
+    let project = |models: &'static [&'static ModelMeta]| Project {
+        app: "cmd",
+        batteries: &[],
+        models,
+        folder: dir,
+        embedded: &[],
+    };
+    let before: &'static [&'static ModelMeta] = Box::leak(Box::new(before));
+    let after: &'static [&'static ModelMeta] = Box::leak(Box::new(after));
+    run(&project(before), url, "makemigrations");
+    let args = |line: &str| -> Vec<String> { line.split_whitespace().map(str::to_owned).collect() };
+    let connect = || Database::connect(url);
+
+    // Nobody to ask: the command stops and names the flags that decide.
+    let error = run_command_asking(&project(after), connect, &args("makemigrations"), None)
+        .expect_err("undecided");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "Did you rename cmd_writer.name to cmd_writer.full_name? makemigrations does not \
+             guess: declare it (--rename-column cmd_writer.name=full_name"
+        ) && message.contains("--no-rename"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir).expect("list").count(),
+        1,
+        "nothing written"
+    );
+
+    // On a terminal the answer decides; "yes" is a rename.
+    let mut asked = Vec::new();
+    let mut yes = |q: &tack_orm::migrations::RenameQuestion| {
+        asked.push(q.to_string());
+        true
+    };
+    let out = run_command_asking(
+        &project(after),
+        connect,
+        &args("makemigrations"),
+        Some(&mut yes),
+    )
+    .expect("asked")
+    .expect("ours");
+    assert!(
+        out.contains("Rename column name of cmd_writer to full_name"),
+        "{out}"
+    );
+    assert_eq!(
+        asked,
+        ["Did you rename cmd_writer.name to cmd_writer.full_name?"]
+    );
+
+    // --no-rename: a removal and an addition (the data goes), with a note.
+    let newest = dir.join("0002_rename_cmd_writer_name_full_name.json");
+    std::fs::remove_file(&newest).expect("the rename was written");
+    let error = run_command_asking(
+        &project(after),
+        connect,
+        &args("makemigrations --no-rename"),
+        None,
+    )
+    .expect_err("full_name has no default");
+    assert!(
+        error.to_string().contains("cmd_writer.full_name"),
+        "{error}"
+    );
+    let out = run(
+        &project(after),
+        url,
+        "makemigrations --rename-column cmd_writer.name=full_name",
+    );
+    assert!(
+        out.contains("Rename column name of cmd_writer to full_name"),
+        "{out}"
+    );
+}
+
+both_backends!(
+    subcommands_adopt_and_evolve,
+    look_alike_columns_are_asked_about
+);

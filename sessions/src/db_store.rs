@@ -10,6 +10,43 @@ use crate::store::{Record, SessionId, SessionStore, StoreFuture, unix_secs};
 /// The default table, as Django names it.
 const DEFAULT_TABLE: &str = "tack_session";
 
+/// A row of the session table, as a model: list [`models`] with the
+/// project's models so that `checkmigrations` and `makemigrations` know the
+/// table [`MIGRATIONS`] makes. The store itself reads and writes the table
+/// with its own statements.
+#[derive(Clone, Debug, tack_orm::Model)]
+#[tack(
+    app = "sessions",
+    table = "tack_session",
+    index(fields = "expires_at", name = "tack_session_expires_at")
+)]
+pub struct StoredSession {
+    /// The session's id.
+    #[tack(primary_key, max_length = 64)]
+    pub session_key: String,
+    /// The session's values, as JSON.
+    pub session_data: String,
+    /// When it expires, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// The session table's model (for `migrations::check` beside the
+/// project's models).
+pub fn models() -> Vec<&'static tack_orm::ModelMeta> {
+    vec![<StoredSession as tack_orm::Model>::meta()]
+}
+
+/// The migration that makes the session table (`tack_session`, the default
+/// [`DbStore`] table), under the app label `sessions`: add it to a
+/// project's set with `Migrations::with(tack_sessions::MIGRATIONS)` instead
+/// of calling [`DbStore::create_table`] at start-up. A store
+/// [`with_table`](DbStore::with_table) makes its own table with
+/// `create_table`.
+pub const MIGRATIONS: tack_orm::migrations::AppMigrations = tack_orm::migrations::AppMigrations {
+    app: "sessions",
+    files: tack_orm::migrations::embed_migrations!("migrations"),
+};
+
 /// Keeps sessions in a table (`tack_session` by default) on SQLite or
 /// PostgreSQL: one row per session with its key, its data as JSON text and
 /// its expiry in Unix seconds. Queries run on the ORM's worker threads

@@ -13,7 +13,7 @@ mod store;
 
 pub use cookie_store::{CookieStore, DEFAULT_MAX_COOKIE_SIZE};
 #[cfg(feature = "orm")]
-pub use db_store::DbStore;
+pub use db_store::{DbStore, MIGRATIONS, StoredSession, models};
 pub use error::{BoxError, Error};
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use memory::MemoryStore;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use tack_orm::migrations::{self, Migrations};
 use tack_orm::{AsyncDatabase, Database};
 use tack_sessions::{DbStore, Record, SessionLayer, SessionStore, StoreFuture};
 use tack_test::TestClient;
@@ -44,24 +45,81 @@ fn store_on(url: &str) -> DbStore {
     store
 }
 
-fn sqlite() -> Option<Guarded<tack_test::db::TempSqlite>> {
+/// The store on a table made by the migration tack-sessions ships.
+fn migrated_store_on(url: &str) -> DbStore {
+    let db = Database::connect(url).expect("the test database opens");
+    let set = Migrations::default()
+        .with(tack_sessions::MIGRATIONS)
+        .expect("the migrations load");
+    let report = migrations::migrate(&db, &set, None).expect("the migration runs");
+    assert_eq!(report.applied, ["sessions.0001_initial"]);
+    DbStore::new(AsyncDatabase::new(db, 2))
+}
+
+fn sqlite_with(open: fn(&str) -> DbStore) -> Option<Guarded<tack_test::db::TempSqlite>> {
     let file = tack_test::db::sqlite();
     Some(Guarded {
-        store: store_on(&file.url()),
+        store: open(&file.url()),
         _database: file,
     })
 }
 
-fn postgres() -> Option<Guarded<tack_test::db::PgSchema>> {
+fn postgres_with(open: fn(&str) -> DbStore) -> Option<Guarded<tack_test::db::PgSchema>> {
     let schema = tack_test::db::postgres("session store conformance")?;
     Some(Guarded {
-        store: store_on(schema.url()),
+        store: open(schema.url()),
         _database: schema,
     })
 }
 
+fn sqlite() -> Option<Guarded<tack_test::db::TempSqlite>> {
+    sqlite_with(store_on)
+}
+
 store_conformance!(on_sqlite, sqlite(), server_side = true);
-store_conformance!(on_postgres, postgres(), server_side = true);
+store_conformance!(on_postgres, postgres_with(store_on), server_side = true);
+store_conformance!(
+    migrated_on_sqlite,
+    sqlite_with(migrated_store_on),
+    server_side = true
+);
+store_conformance!(
+    migrated_on_postgres,
+    postgres_with(migrated_store_on),
+    server_side = true
+);
+
+/// A table `create_table` made before the migration existed is adopted:
+/// recorded as applied, its rows kept.
+fn adopts_a_table_made_by_create_table(url: &str) {
+    let store = store_on(url);
+    let record = common::record(serde_json::json!({"user": 7}), 3600);
+    let key = futures_executor::block_on(store.save(&record)).expect("save");
+    let db = Database::connect(url).expect("open");
+    let set = Migrations::default()
+        .with(tack_sessions::MIGRATIONS)
+        .expect("the migrations load");
+    let report = migrations::migrate(&db, &set, None).expect("migrate");
+    assert_eq!(report.adopted, ["sessions.0001_initial"], "{report}");
+    let check = migrations::check(&db, &[], &set).expect("check");
+    assert!(check.unapplied.is_empty(), "{check}");
+    let loaded = futures_executor::block_on(store.load(&key)).expect("load");
+    assert!(loaded.is_some(), "the session is still there");
+}
+
+#[test]
+fn adopts_a_table_made_by_create_table_on_sqlite() {
+    let file = tack_test::db::sqlite();
+    adopts_a_table_made_by_create_table(&file.url());
+}
+
+#[test]
+fn adopts_a_table_made_by_create_table_on_postgres() {
+    let Some(schema) = tack_test::db::postgres("session table adoption") else {
+        return;
+    };
+    adopts_a_table_made_by_create_table(schema.url());
+}
 
 #[test]
 fn the_layer_runs_on_the_database_store() {

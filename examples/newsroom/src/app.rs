@@ -343,9 +343,6 @@ pub enum StartError {
     /// The API's OpenAPI document could not be built.
     #[error("API documentation: {0}")]
     ApiDoc(#[from] tack_apidoc::Error),
-    /// The session table could not be created.
-    #[error("sessions: {0}")]
-    Sessions(tack_sessions::Error),
     /// `NEWSROOM_TRUSTED_PROXIES` or `NEWSROOM_PROXY_SSL_HEADER` is malformed.
     #[error("proxy settings: {0}")]
     Proxy(#[from] tack_security::ProxyError),
@@ -388,8 +385,8 @@ pub fn app(settings: &Settings) -> Result<App, StartError> {
 /// security stack (allowed hosts, security headers, sessions, CSRF).
 pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, StartError> {
     let db = AsyncDatabase::new(db, DATABASE_THREADS);
+    // The session table comes with tack-sessions' migration (`db::open`).
     let sessions = DbStore::new(db.clone());
-    sessions.create_table().map_err(StartError::Sessions)?;
     let auth = Auth::new(
         DbBackend::new(db.clone()),
         SecretKey::new(settings.secret_key.as_bytes()),

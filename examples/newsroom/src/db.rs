@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use tack_orm::Connection;
-use tack_orm::migrations::{self, Migrations};
+use tack_orm::migrations::{self, AppMigrations, Migrations};
 use tack_orm::prelude::*;
 
 use crate::models::{self, Article, Author, Comment, Status, Tag};
@@ -21,6 +21,21 @@ pub enum OpenError {
 /// The migration files of `migrations/`, compiled into the binary.
 pub static MIGRATIONS: &[(&str, &str)] = tack_orm::migrations::embed_migrations!("migrations");
 
+/// The newsroom's app label: its migrations are recorded under it.
+pub const APP: &str = "newsroom";
+
+/// The migrations the batteries ship: the auth tables and the session table.
+pub const BATTERIES: &[AppMigrations] = &[tack_auth::MIGRATIONS, tack_sessions::MIGRATIONS];
+
+/// The newsroom's migrations (compiled in) with the batteries'.
+pub fn migrations() -> tack_orm::Result<Migrations> {
+    let mut set = Migrations::from_embedded(MIGRATIONS)?.labelled(APP)?;
+    for battery in BATTERIES {
+        set = set.with(*battery)?;
+    }
+    Ok(set)
+}
+
 /// Opens `url`, applies the migrations that are not applied yet, refuses to
 /// go on when the models are ahead of the migrations, and seeds the demo data
 /// into an empty database.
@@ -33,7 +48,7 @@ pub fn open(url: &str) -> Result<Database, OpenError> {
 /// [`open`] without the demo data.
 pub fn open_unseeded(url: &str) -> Result<Database, OpenError> {
     let db = Database::connect(url)?;
-    let files = Migrations::from_embedded(MIGRATIONS)?;
+    let files = migrations()?;
     migrations::migrate(&db, &files, None)?;
     migrations::check(&db, &models::all(), &files)?.into_result()?;
     // view/add/change/delete for every model, as Django creates them.

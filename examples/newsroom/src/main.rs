@@ -50,9 +50,11 @@ fn migration_command(args: &[String]) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let models = newsroom::models::all();
     let project = migrations::Project {
+        app: newsroom::db::APP,
         models: &models,
         folder: Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")),
         embedded: newsroom::db::MIGRATIONS,
+        batteries: newsroom::db::BATTERIES,
     };
     let connect = || tack_orm::Database::connect(&settings.database_url);
     let output = migrations::run_command(&project, connect, args).map_err(|e| e.to_string())?;

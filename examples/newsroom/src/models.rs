@@ -126,6 +126,7 @@ pub struct Comment {
 /// users), in an order that creates referenced tables first.
 pub fn all() -> Vec<&'static tack_orm::ModelMeta> {
     let mut models = tack_auth::models::all();
+    models.extend(tack_sessions::models());
     models.extend([
         Author::meta(),
         Tag::meta(),

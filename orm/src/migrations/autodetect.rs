@@ -1,14 +1,52 @@
 //! Comparing two schema states: the operations that turn one into the other.
 
+use std::fmt;
+
 use super::state::{Column, Operation, ProjectState, Table};
 use crate::error::{Error, Result};
 
 /// Renames `makemigrations` should treat as renames (an undeclared rename is
-/// a column removed and another added, which loses the data).
+/// a column removed and another added, which loses the data), and the
+/// look-alike pairs that are not renames.
 #[derive(Debug, Clone, Default)]
 pub struct Renames {
     tables: Vec<(String, String)>,
     columns: Vec<(String, String, String)>,
+    not_columns: Vec<(String, String, String)>,
+    no_renames: bool,
+}
+
+/// A column removed and another of the same type added to the same table:
+/// perhaps a rename. `makemigrations` does not guess: declare it with
+/// [`Renames::column`] or [`Renames::not_column`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameQuestion {
+    /// The table.
+    pub table: String,
+    /// The removed column.
+    pub old: String,
+    /// The added column.
+    pub new: String,
+}
+
+impl fmt::Display for RenameQuestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Did you rename {t}.{} to {t}.{}?",
+            self.old,
+            self.new,
+            t = self.table
+        )
+    }
+}
+
+/// What [`diff`] found.
+pub(crate) struct Diff {
+    pub(crate) ops: Vec<Operation>,
+    pub(crate) notes: Vec<String>,
+    /// Look-alike removed and added columns nobody has decided on.
+    pub(crate) questions: Vec<RenameQuestion>,
 }
 
 impl Renames {
@@ -29,16 +67,36 @@ impl Renames {
             .push((table.to_owned(), old.to_owned(), new.to_owned()));
         self
     }
+
+    /// Declares that column `old` of `table` was removed and `new` added:
+    /// not a rename, the data in `old` goes.
+    pub fn not_column(mut self, table: &str, old: &str, new: &str) -> Self {
+        self.not_columns
+            .push((table.to_owned(), old.to_owned(), new.to_owned()));
+        self
+    }
+
+    /// Declares that no removed column was renamed (`--no-rename`).
+    pub fn no_renames(mut self) -> Self {
+        self.no_renames = true;
+        self
+    }
+
+    /// Whether `question` is answered "no".
+    fn refused(&self, question: &RenameQuestion) -> bool {
+        self.no_renames
+            || self
+                .not_columns
+                .iter()
+                .any(|(t, o, n)| *t == question.table && *o == question.old && *n == question.new)
+    }
 }
 
 /// The operations (and notes for the reviewer) that turn `from` into `to`.
-pub(crate) fn diff(
-    from: &ProjectState,
-    to: &ProjectState,
-    renames: &Renames,
-) -> Result<(Vec<Operation>, Vec<String>)> {
+pub(crate) fn diff(from: &ProjectState, to: &ProjectState, renames: &Renames) -> Result<Diff> {
     let mut ops = Vec::new();
     let mut notes = Vec::new();
+    let mut questions = Vec::new();
     let mut from = from.clone();
 
     for (old, new) in &renames.tables {
@@ -58,11 +116,30 @@ pub(crate) fn diff(
 
     // Constraints that go or change come off before any column changes,
     // and come back (changed) once the columns are in place.
+    // They are compared as they will be after the declared column renames,
+    // which carry constraints along.
+    let mut renamed = from.clone();
+    for (table, old, new) in &renames.columns {
+        let has = |state: &ProjectState, column: &str| {
+            state
+                .tables
+                .get(table)
+                .is_some_and(|t| t.column(column).is_some())
+        };
+        if has(&from, old) && !has(&from, new) && has(to, new) && !has(to, old) {
+            renamed.apply(&Operation::RenameColumn {
+                table: table.clone(),
+                old: old.clone(),
+                new: new.clone(),
+            })?;
+        }
+    }
     let mut added_constraints = Vec::new();
     for (name, old) in &from.tables {
         let new = to.tables.get(name);
-        for constraint in &old.constraints {
-            let kept = new.is_some_and(|t| t.constraints.contains(constraint));
+        let after_renames = &renamed.tables[name].constraints;
+        for (constraint, renamed) in old.constraints.iter().zip(after_renames) {
+            let kept = new.is_some_and(|t| t.constraints.contains(renamed));
             if !kept {
                 ops.push(Operation::RemoveConstraint {
                     table: name.clone(),
@@ -73,7 +150,7 @@ pub(crate) fn diff(
         }
     }
     for (name, new) in &to.tables {
-        let old = from.tables.get(name);
+        let old = renamed.tables.get(name);
         for constraint in &new.constraints {
             if !old.is_some_and(|t| t.constraints.contains(constraint)) {
                 added_constraints.push(Operation::AddConstraint {
@@ -108,7 +185,15 @@ pub(crate) fn diff(
 
     for (name, new) in &to.tables {
         if let Some(old) = from.tables.get(name) {
-            diff_table(name, old, new, renames, &mut ops, &mut notes)?;
+            diff_table(
+                name,
+                old,
+                new,
+                renames,
+                &mut ops,
+                &mut notes,
+                &mut questions,
+            )?;
         }
     }
 
@@ -157,7 +242,11 @@ pub(crate) fn diff(
             join(&created)
         ));
     }
-    Ok((ops, notes))
+    Ok(Diff {
+        ops,
+        notes,
+        questions,
+    })
 }
 
 fn join(names: &[&String]) -> String {
@@ -203,6 +292,7 @@ fn diff_table(
     renames: &Renames,
     ops: &mut Vec<Operation>,
     notes: &mut Vec<String>,
+    questions: &mut Vec<RenameQuestion>,
 ) -> Result<()> {
     let mut old = old.clone();
     for (t, from, to) in &renames.columns {
@@ -241,8 +331,31 @@ fn diff_table(
             old: Some((*column).clone()),
         });
     }
+    for r in &removed {
+        for a in &added {
+            let question = RenameQuestion {
+                table: table.to_owned(),
+                old: r.name.clone(),
+                new: a.name.clone(),
+            };
+            if r.ty == a.ty && r.references == a.references && !renames.refused(&question) {
+                questions.push(question);
+            } else if r.ty.kind == a.ty.kind {
+                notes.push(format!(
+                    "{table}: column {} removed and {} added. If this is a rename, declare it \
+                     (Renames::column(\"{table}\", \"{}\", \"{}\")) and run makemigrations again: \
+                     as written, the data in {} is lost",
+                    r.name, a.name, r.name, a.name, r.name
+                ));
+            }
+        }
+    }
     for column in &added {
-        if !column.ty.null && column.ty.default.is_none() && !column.auto {
+        // An undecided look-alike stops makemigrations with its question.
+        let asked = questions
+            .iter()
+            .any(|q| q.table == table && q.new == column.name);
+        if !column.ty.null && column.ty.default.is_none() && !column.auto && !asked {
             return Err(Error::query(format!(
                 "cannot add column {table}.{} NOT NULL without a default: existing rows would \
                  have no value. Give the field a default (#[tack(default = ...)]) or make it an \
@@ -254,18 +367,6 @@ fn diff_table(
             table: table.to_owned(),
             column: (*column).clone(),
         });
-    }
-    for r in &removed {
-        for a in &added {
-            if r.ty.kind == a.ty.kind {
-                notes.push(format!(
-                    "{table}: column {} removed and {} added. If this is a rename, declare it \
-                     (Renames::column(\"{table}\", \"{}\", \"{}\")) and run makemigrations again: \
-                     as written, the data in {} is lost",
-                    r.name, a.name, r.name, a.name, r.name
-                ));
-            }
-        }
     }
     let changed = new
         .columns

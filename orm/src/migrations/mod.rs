@@ -25,20 +25,20 @@
 mod autodetect;
 mod command;
 mod runner;
+mod set;
 mod sql;
 mod state;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-pub use autodetect::Renames;
-pub use command::{Project, USAGE, run_command};
+pub use autodetect::{RenameQuestion, Renames};
+pub use command::{Project, USAGE, run_command, run_command_asking};
 pub use runner::{
-    CheckReport, MigrateReport, MigrationStatus, adopt_existing_tables, check, lock, migrate,
-    showmigrations, sqlmigrate,
+    CheckReport, Migrate, MigrateReport, MigrationStatus, adopt_existing_tables, check, lock,
+    migrate, showmigrations, sqlmigrate,
 };
+pub use set::{AppMigrations, DEFAULT_APP, DataFunction, Dependency, Migration, Migrations};
 pub use state::{
     Column, ColumnType, ConstraintRule, JoinSide, JoinTable, Operation, ProjectState, Reference,
     Table, TableConstraint,
@@ -50,158 +50,6 @@ use crate::model::ModelMeta;
 
 /// The table that records applied migrations.
 pub const MIGRATIONS_TABLE: &str = "tack_migrations";
-
-/// One migration file: its name (the file name without `.json`), the
-/// migrations it depends on and its operations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Migration {
-    /// `0002_add_news_article_subtitle`.
-    #[serde(skip)]
-    pub name: String,
-    /// The migrations that must be applied first.
-    #[serde(default)]
-    pub dependencies: Vec<String>,
-    /// Remarks for the reviewer (an undeclared rename, lost data).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// The changes, in order.
-    pub operations: Vec<Operation>,
-}
-
-impl Migration {
-    /// Parses a migration file's text.
-    pub fn parse(name: &str, text: &str) -> Result<Migration> {
-        let mut migration: Migration = serde_json::from_str(text).map_err(|e| {
-            Error::query(format!(
-                "migration {name} is not a valid migration file: {e}"
-            ))
-        })?;
-        migration.name = name.to_owned();
-        Ok(migration)
-    }
-
-    /// The file's text: pretty JSON with a trailing newline.
-    pub fn to_json(&self) -> String {
-        // Serializing plain structs, strings and JSON values cannot fail.
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
-    }
-}
-
-/// The migrations of an application, in dependency order.
-#[derive(Debug, Clone, Default)]
-pub struct Migrations {
-    list: Vec<Migration>,
-}
-
-impl Migrations {
-    /// Reads every `*.json` file of `folder` (none when it does not exist).
-    pub fn from_dir(folder: &Path) -> Result<Migrations> {
-        let io = |e: std::io::Error| {
-            Error::query(format!(
-                "cannot read migrations folder {}: {e}",
-                folder.display()
-            ))
-        };
-        let mut files = Vec::new();
-        if folder.exists() {
-            for entry in std::fs::read_dir(folder).map_err(io)? {
-                let path = entry.map_err(io)?.path();
-                if path.extension().is_some_and(|e| e == "json")
-                    && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-                {
-                    let text = std::fs::read_to_string(&path).map_err(io)?;
-                    files.push((stem.to_owned(), text));
-                }
-            }
-        }
-        Self::from_files(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-    }
-
-    /// The files compiled in by [`embed_migrations!`]: `(name, text)` pairs.
-    pub fn from_embedded(files: &[(&str, &str)]) -> Result<Migrations> {
-        Self::from_files(files.iter().copied())
-    }
-
-    /// Parses `(name, text)` pairs and orders them by name, checking that
-    /// each dependency exists and comes earlier.
-    pub fn from_files<'a>(
-        files: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Migrations> {
-        let mut list: Vec<Migration> = files
-            .into_iter()
-            .map(|(name, text)| Migration::parse(name, text))
-            .collect::<Result<_>>()?;
-        list.sort_by(|a, b| a.name.cmp(&b.name));
-        for (i, m) in list.iter().enumerate() {
-            for dep in &m.dependencies {
-                if !list[..i].iter().any(|earlier| earlier.name == *dep) {
-                    return Err(Error::query(format!(
-                        "migration {} depends on {dep}, which is not an earlier migration of the folder",
-                        m.name
-                    )));
-                }
-            }
-        }
-        Ok(Migrations { list })
-    }
-
-    /// Every migration, in the order they apply.
-    pub fn iter(&self) -> impl Iterator<Item = &Migration> {
-        self.list.iter()
-    }
-
-    /// The names, in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.list.iter().map(|m| m.name.as_str()).collect()
-    }
-
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    /// The position of `name`, or an error listing the names.
-    pub(crate) fn position(&self, name: &str) -> Result<usize> {
-        self.list
-            .iter()
-            .position(|m| m.name == name)
-            .ok_or_else(|| {
-                Error::query(format!(
-                    "no migration named {name:?} (known: {})",
-                    self.names().join(", ")
-                ))
-            })
-    }
-
-    pub(crate) fn get(&self, i: usize) -> &Migration {
-        &self.list[i]
-    }
-
-    /// The schema after the first `count` migrations.
-    pub(crate) fn state_after(&self, count: usize) -> Result<ProjectState> {
-        let mut state = ProjectState::default();
-        for m in &self.list[..count] {
-            for op in &m.operations {
-                state.apply(op).map_err(|e| {
-                    Error::query(format!("migration {}: {}: {e}", m.name, op.describe()))
-                })?;
-            }
-        }
-        Ok(state)
-    }
-
-    /// The schema all the migrations add up to.
-    pub fn state(&self) -> Result<ProjectState> {
-        self.state_after(self.list.len())
-    }
-}
 
 /// What [`makemigrations`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,9 +99,40 @@ pub fn makemigrations_with(
     name: Option<&str>,
 ) -> Result<MakeOutcome> {
     let existing = Migrations::from_dir(folder)?;
-    let Some(migration) = plan_migration(&existing, models, renames, name)? else {
+    makemigrations_in(&existing, models, folder, renames, name)
+}
+
+/// [`makemigrations_with`] for a project whose migrations depend on
+/// batteries': `existing` is the whole set (the project's folder, labelled,
+/// with each battery's), and the new file goes into `folder`.
+pub fn makemigrations_in(
+    existing: &Migrations,
+    models: &[&'static ModelMeta],
+    folder: &Path,
+    renames: &Renames,
+    name: Option<&str>,
+) -> Result<MakeOutcome> {
+    write_next(existing, folder, |set| {
+        plan_migration(set, models, renames, name)
+    })
+}
+
+/// Writes the migration `plan` answers for `existing` into `folder`.
+fn write_next(
+    existing: &Migrations,
+    folder: &Path,
+    plan: impl FnOnce(&Migrations) -> Result<Option<Migration>>,
+) -> Result<MakeOutcome> {
+    let Some(migration) = plan(existing)? else {
         return Ok(MakeOutcome::NoChanges);
     };
+    if folder.join(format!("{}.json", migration.name)).exists() {
+        return Err(Error::query(format!(
+            "{} exists already in {}",
+            migration.name,
+            folder.display()
+        )));
+    }
     std::fs::create_dir_all(folder).map_err(|e| {
         Error::query(format!(
             "cannot create migrations folder {}: {e}",
@@ -266,35 +145,19 @@ pub fn makemigrations_with(
     Ok(MakeOutcome::Written { path, migration })
 }
 
-/// The migration that would bring `existing` up to `models`, if any.
-pub fn plan_migration(
-    existing: &Migrations,
-    models: &[&'static ModelMeta],
-    renames: &Renames,
-    name: Option<&str>,
-) -> Result<Option<Migration>> {
-    let (operations, notes) = autodetect::diff(
-        &existing.state()?,
-        &ProjectState::from_models(models),
-        renames,
-    )?;
-    if operations.is_empty() {
-        return Ok(None);
-    }
-    let number = existing
-        .iter()
+/// The number of the next migration of the project's app.
+fn next_number(existing: &Migrations) -> u32 {
+    existing
+        .of_app(existing.project_app())
         .filter_map(|m| m.name.split('_').next()?.parse::<u32>().ok())
         .max()
         .unwrap_or(0)
-        + 1;
-    let description = match name {
-        Some(name) => name.to_owned(),
-        None if existing.is_empty() => "initial".to_owned(),
-        None if operations.len() == 1 => operations[0].name_fragment(),
-        None => format!("{}_and_more", operations[0].name_fragment()),
-    };
-    let description: String = description
-        .chars()
+        + 1
+}
+
+/// A file name fragment: lower-case ASCII letters, digits and `_`.
+fn file_fragment(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -303,16 +166,188 @@ pub fn plan_migration(
             }
         })
         .take(60)
+        .collect()
+}
+
+/// The look-alike removed and added columns (perhaps renames) that
+/// `renames` does not decide: [`plan_migration`] refuses to write while
+/// there are any. A command asks them on a terminal.
+pub fn rename_questions(
+    existing: &Migrations,
+    models: &[&'static ModelMeta],
+    renames: &Renames,
+) -> Result<Vec<RenameQuestion>> {
+    Ok(autodetect::diff(
+        &existing.state()?,
+        &ProjectState::from_models(models),
+        renames,
+    )?
+    .questions)
+}
+
+/// The migration that would bring `existing` up to `models`, if any: a
+/// migration of the project's app (the first of the set) that depends on
+/// its last one and on the last migration of each other app whose tables
+/// it refers to.
+pub fn plan_migration(
+    existing: &Migrations,
+    models: &[&'static ModelMeta],
+    renames: &Renames,
+    name: Option<&str>,
+) -> Result<Option<Migration>> {
+    existing.validate()?;
+    let autodetect::Diff {
+        ops: operations,
+        notes,
+        questions,
+    } = autodetect::diff(
+        &existing.state()?,
+        &ProjectState::from_models(models),
+        renames,
+    )?;
+    if let Some(question) = questions.first() {
+        return Err(Error::query(format!(
+            "{question} makemigrations does not guess: declare it \
+             (--rename-column {t}.{o}={n}, or Renames::column(\"{t}\", \"{o}\", \"{n}\")) \
+             or say it is not (--no-rename, or Renames::not_column): as a removal and an \
+             addition, the data in {t}.{o} would be lost{more}",
+            t = question.table,
+            o = question.old,
+            n = question.new,
+            more = match questions.len() {
+                1 => String::new(),
+                n => format!(" ({} more such columns)", n - 1),
+            }
+        )));
+    }
+    if operations.is_empty() {
+        return Ok(None);
+    }
+    let app = existing.project_app().to_owned();
+    let description = match name {
+        Some(name) => name.to_owned(),
+        None if existing.of_app(&app).next().is_none() => "initial".to_owned(),
+        None if operations.len() == 1 => operations[0].name_fragment(),
+        None => format!("{}_and_more", operations[0].name_fragment()),
+    };
+    let mut dependencies: Vec<Dependency> = existing
+        .leaves(&app)
+        .iter()
+        .map(|m| Dependency::Same(m.name.clone()))
         .collect();
+    for other in operations.iter().flat_map(Operation::referenced_tables) {
+        if let Some(owner) = existing.owner_of(other).filter(|owner| **owner != *app)
+            && let Some(leaf) = existing.leaves(owner).first()
+        {
+            let dependency = Dependency::Other(owner.to_owned(), leaf.name.clone());
+            if !dependencies.contains(&dependency) {
+                dependencies.push(dependency);
+            }
+        }
+    }
     Ok(Some(Migration {
-        name: format!("{number:04}_{description}"),
-        dependencies: existing
-            .list
-            .last()
-            .map(|m| m.name.clone())
-            .into_iter()
-            .collect(),
+        app,
+        name: format!(
+            "{:04}_{}",
+            next_number(existing),
+            file_fragment(&description)
+        ),
+        dependencies,
+        replaces: Vec::new(),
         notes,
         operations,
     }))
+}
+
+/// Writes the migration that joins an app's two (or more) leaf migrations
+/// (`makemigrations --merge`): it depends on each and changes nothing
+/// itself. `existing` is the whole set, as for [`makemigrations_in`].
+/// Answers [`MakeOutcome::NoChanges`] when the project's app has one leaf.
+pub fn makemigrations_merge(existing: &Migrations, folder: &Path) -> Result<MakeOutcome> {
+    write_next(existing, folder, |set| {
+        let leaves = set.leaves(set.project_app());
+        if leaves.len() < 2 {
+            return Ok(None);
+        }
+        let names: Vec<&str> = leaves.iter().map(|m| m.name.as_str()).collect();
+        let fragments: Vec<&str> = names
+            .iter()
+            .map(|n| n.split_once('_').map_or(*n, |(number, _)| number))
+            .collect();
+        Ok(Some(Migration {
+            app: set.project_app().to_owned(),
+            name: format!("{:04}_merge_{}", next_number(set), fragments.join("_")),
+            dependencies: names
+                .iter()
+                .map(|n| Dependency::Same((*n).to_owned()))
+                .collect(),
+            replaces: Vec::new(),
+            notes: vec![format!("merges {}", names.join(" and "))],
+            operations: Vec::new(),
+        }))
+    })
+}
+
+/// Writes one migration that replaces the project app's migrations `from`
+/// to `to` (Django's `squashmigrations APP FROM TO`): their operations in
+/// order, the dependencies they have outside the range, and `replaces`
+/// naming them. Databases that applied them all count it as applied; new
+/// ones run it alone. Delete the replaced files once every database has
+/// moved past them (migrations that depended on them then depend on it).
+pub fn squashmigrations(
+    existing: &Migrations,
+    folder: &Path,
+    from: &str,
+    to: &str,
+) -> Result<MakeOutcome> {
+    let app = existing.project_app().to_owned();
+    let names: Vec<&str> = existing.of_app(&app).map(|m| m.name.as_str()).collect();
+    let position = |name: &str| {
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            Error::query(format!(
+                "app {app} has no migration named {name:?} (known: {})",
+                names.join(", ")
+            ))
+        })
+    };
+    let (first, last) = (position(from)?, position(to)?);
+    if first >= last {
+        return Err(Error::query(format!(
+            "squashmigrations takes FROM before TO: {from} does not come before {to}"
+        )));
+    }
+    let range: Vec<&Migration> = existing
+        .of_app(&app)
+        .skip(first)
+        .take(last - first + 1)
+        .collect();
+    if let Some(squashed) = range.iter().find(|m| !m.replaces.is_empty()) {
+        return Err(Error::query(format!(
+            "{} is itself a squashed migration: squash the migrations it replaces instead",
+            squashed.name
+        )));
+    }
+    let inside: Vec<String> = range.iter().map(|m| m.name.clone()).collect();
+    let mut dependencies = Vec::new();
+    for m in &range {
+        for dependency in &m.dependencies {
+            let outside = match dependency {
+                Dependency::Same(name) => !inside.contains(name),
+                Dependency::Other(..) => true,
+            };
+            if outside && !dependencies.contains(dependency) {
+                dependencies.push(dependency.clone());
+            }
+        }
+    }
+    let number = |name: &str| name.split('_').next().unwrap_or(name).to_owned();
+    let migration = Migration {
+        app: app.clone(),
+        name: format!("{}_squashed_{}", number(from), number(to)),
+        dependencies,
+        replaces: inside,
+        notes: range.iter().flat_map(|m| m.notes.clone()).collect(),
+        operations: range.iter().flat_map(|m| m.operations.clone()).collect(),
+    };
+    write_next(existing, folder, |_| Ok(Some(migration)))
 }

@@ -75,6 +75,10 @@ fn column_def(d: Dialect, table: &str, c: &Column) -> Result<String> {
     }
     out.push_str(&sql_type(d, c.ty.kind, c.ty.max_length));
     if c.primary_key {
+        // SQLite lets a non-integer primary key hold NULL unless told not to.
+        if d == Dialect::Sqlite {
+            out.push_str(" NOT NULL");
+        }
         out.push_str(" PRIMARY KEY");
     } else if !c.ty.null {
         out.push_str(" NOT NULL");
@@ -386,6 +390,8 @@ pub(crate) fn operation_sql(
         O::CreateJoinTable { table, join } => join_table(d, table, join)?,
         O::RunSql { forward, .. } if forward.trim().is_empty() => Vec::new(),
         O::RunSql { forward, .. } => vec![forward.clone()],
+        // The runner calls the function; there is no SQL to print.
+        O::RunRust { .. } => Vec::new(),
         O::AddConstraint { table, constraint } => match constraint_index(d, table, constraint) {
             Some(index) => vec![index],
             None if sqlite => sqlite_rebuild(table, None)?,

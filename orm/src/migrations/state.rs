@@ -156,6 +156,60 @@ impl ConstraintRule {
             ConstraintRule::Check { .. } => &mut [],
         }
     }
+
+    /// Follows a column rename: in the column list, and in the SQL of a
+    /// check or a partial index's condition (as the databases do).
+    fn rename_column(&mut self, old: &str, new: &str) {
+        for column in self.columns_mut() {
+            if column == old {
+                *column = new.to_owned();
+            }
+        }
+        match self {
+            ConstraintRule::Check { check: sql }
+            | ConstraintRule::Unique {
+                condition: Some(sql),
+                ..
+            } => *sql = rename_identifier(sql, old, new),
+            _ => {}
+        }
+    }
+}
+
+/// `sql` with every use of the identifier `old` (bare or double-quoted,
+/// outside string literals) written as `new`.
+fn rename_identifier(sql: &str, old: &str, new: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            // A literal, with '' for a quote inside it.
+            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if c == '"' {
+            let end = rest[1..].find('"').map_or(rest.len(), |i| i + 2);
+            if rest[..end] == format!("\"{old}\"") {
+                out.push_str(&format!("\"{new}\""));
+            } else {
+                out.push_str(&rest[..end]);
+            }
+            rest = &rest[end..];
+        } else if is_word(c) {
+            let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+            out.push_str(if &rest[..end] == old {
+                new
+            } else {
+                &rest[..end]
+            });
+            rest = &rest[end..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// A table: its columns in order, and its table-level constraints.
@@ -447,6 +501,18 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backward: Option<String>,
     },
+    /// A data migration in Rust: `forward` names the function (registered
+    /// with [`Migrations::function`](super::Migrations::function)) run on the
+    /// way up, `backward` the one run on the way back, both inside the
+    /// migration's transaction. The schema state does not change.
+    RunRust {
+        /// The function to run.
+        forward: String,
+        /// The function that undoes it; without one the migration cannot
+        /// be rolled back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backward: Option<String>,
+    },
     /// Adds a table-level constraint or index.
     AddConstraint {
         /// The table.
@@ -502,12 +568,33 @@ impl Operation {
                 let first = forward.lines().next().unwrap_or_default();
                 format!("Run SQL: {}", first.chars().take(60).collect::<String>())
             }
+            O::RunRust { forward, .. } => format!("Run the Rust function {forward}"),
             O::AddConstraint { table, constraint } => {
                 format!("Add constraint {} to {table}", constraint.name)
             }
             O::RemoveConstraint { table, name, .. } => {
                 format!("Remove constraint {name} from {table}")
             }
+        }
+    }
+
+    /// The tables this operation's foreign keys and join tables point to.
+    pub fn referenced_tables(&self) -> Vec<&str> {
+        use Operation as O;
+        match self {
+            O::CreateTable { columns, .. } => columns
+                .iter()
+                .filter_map(|c| c.references.as_ref())
+                .map(|r| r.table.as_str())
+                .collect(),
+            O::AddColumn { column, .. } => {
+                column.references.iter().map(|r| r.table.as_str()).collect()
+            }
+            O::AddForeignKey { references, .. } => vec![references.table.as_str()],
+            O::CreateJoinTable { join, .. } => {
+                vec![join.source.table.as_str(), join.target.table.as_str()]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -531,6 +618,7 @@ impl Operation {
             O::CreateJoinTable { table, .. } => table.clone(),
             O::DropJoinTable { table, .. } => format!("delete_{table}"),
             O::RunSql { .. } => "run_sql".into(),
+            O::RunRust { forward, .. } => forward.clone(),
             O::AddConstraint { constraint, .. } => constraint.name.clone(),
             O::RemoveConstraint { name, .. } => format!("remove_{name}"),
         }
@@ -627,6 +715,18 @@ impl Operation {
                     return Err(Error::query(format!(
                         "{} cannot be reversed: the file gives no \"backward\" SQL \
                          (add \"backward\": \"\" if undoing needs nothing)",
+                        self.describe()
+                    )));
+                }
+            },
+            O::RunRust { forward, backward } => match backward {
+                Some(backward) => O::RunRust {
+                    forward: backward,
+                    backward: Some(forward),
+                },
+                None => {
+                    return Err(Error::query(format!(
+                        "{} cannot be reversed: the file names no \"backward\" function",
                         self.describe()
                     )));
                 }
@@ -810,11 +910,7 @@ impl ProjectState {
                 }
                 t.column_mut(table, old)?.name.clone_from(new);
                 for constraint in &mut t.constraints {
-                    for column in constraint.rule.columns_mut() {
-                        if column == old {
-                            column.clone_from(new);
-                        }
-                    }
+                    constraint.rule.rename_column(old, new);
                 }
                 for t in self.tables.values_mut() {
                     for r in t.columns.iter_mut().filter_map(|c| c.references.as_mut()) {
@@ -854,7 +950,7 @@ impl ProjectState {
                     Error::query(format!("cannot drop missing join table {table:?}"))
                 })?;
             }
-            O::RunSql { .. } => {}
+            O::RunSql { .. } | O::RunRust { .. } => {}
             O::AddConstraint { table, constraint } => {
                 let t = self.table_mut(table)?;
                 if t.constraints.iter().any(|c| c.name == constraint.name) {
@@ -886,6 +982,31 @@ impl ProjectState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renamed_columns_are_followed_into_check_sql() {
+        let cases = [
+            ("views >= 0", "hits >= 0"),
+            (
+                "views >= 0 AND views < max_views",
+                "hits >= 0 AND hits < max_views",
+            ),
+            ("\"views\" > 1", "\"hits\" > 1"),
+            ("label <> 'views'", "label <> 'views'"),
+            (
+                "note = 'it''s views' OR views = 2",
+                "note = 'it''s views' OR hits = 2",
+            ),
+            ("preview_views > 0", "preview_views > 0"),
+        ];
+        for (before, after) in cases {
+            assert_eq!(
+                rename_identifier(before, "views", "hits"),
+                after,
+                "{before}"
+            );
+        }
+    }
 
     fn column(name: &str, kind: FieldKind) -> Column {
         Column {
