@@ -72,6 +72,8 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("index.html", include_str!("../templates/index.html")),
     ("article.html", include_str!("../templates/article.html")),
+    ("400.html", include_str!("../templates/400.html")),
+    ("403.html", include_str!("../templates/403.html")),
     ("404.html", include_str!("../templates/404.html")),
     ("500.html", include_str!("../templates/500.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -159,15 +161,18 @@ impl Newsroom {
     }
 
     /// The HTML error page for a failed request: the debug page in debug
-    /// mode, else `404.html` or `500.html`.
+    /// mode, else `404.html`, `403.html`, `400.html` (any other refusal of
+    /// the request) or `500.html` (the server's failures), as Django names
+    /// them.
     fn error_page(&self, page: &ErrorPage) -> Response {
         if self.debug && page.debug.is_some() {
             return page.default_html();
         }
-        let template = if page.status == StatusCode::NOT_FOUND {
-            "404.html"
-        } else {
-            "500.html"
+        let template = match page.status {
+            StatusCode::NOT_FOUND => "404.html",
+            StatusCode::FORBIDDEN => "403.html",
+            status if status.is_client_error() => "400.html",
+            _ => "500.html",
         };
         let context = context! {
             status => page.status.as_u16(),

@@ -33,6 +33,27 @@ async fn a_failing_page_answers_the_500_template_and_the_server_keeps_serving() 
     assert_eq!(css.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_refused_request_is_not_called_a_server_error() {
+    let (_file, client) = client();
+    let page = client
+        .post("/api/auth/token/")
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=ada")
+        .send()
+        .await;
+    assert_eq!(page.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let html = page.text();
+    assert!(
+        html.contains("<h1>Unsupported Media Type</h1>") && html.contains("application"),
+        "{html}"
+    );
+    assert!(!html.contains("on our side"), "{html}");
+    let missing = client.get("/no-such-page/").send().await;
+    assert!(missing.text().contains("There is no page here."));
+}
+
 #[test]
 fn models_ahead_of_the_migrations_are_reported_not_failed_on() {
     let file = tack_test::db::sqlite();
