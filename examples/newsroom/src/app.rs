@@ -18,6 +18,8 @@ use tack_security::{
     AllowedHostsLayer, CsrfLayer, CsrfToken, HttpsRedirectLayer, ProxyLayer, SecurityHeadersLayer,
 };
 use tack_sessions::{DbStore, Messages, SecretKey, SessionLayer};
+
+use crate::health::{HealthLayer, Readiness};
 use tack_templates::minijinja::value::{Object, ObjectRepr};
 use tack_templates::{Serde, Templates, Value, context};
 use tack_ws::{Connection, Consumer, Groups, PostgresLayer, WebSocketEndpoint, WsConfig};
@@ -379,16 +381,27 @@ pub type App = BoxCloneSyncService<Request<Body>, Response, Infallible>;
 /// and builds the newsroom's whole HTTP service. Blocking: call it before
 /// starting the async runtime, or from `spawn_blocking`.
 pub fn app(settings: &Settings) -> Result<App, StartError> {
+    app_with_readiness(settings, Readiness::default())
+}
+
+/// [`app`] whose `/readyz` answers 503 once `readiness` drains (the server
+/// drains it on SIGTERM).
+pub fn app_with_readiness(settings: &Settings, readiness: Readiness) -> Result<App, StartError> {
     let db = crate::db::open(&settings.database_url).map_err(|source| StartError::Database {
         url: settings.database_url.clone(),
         source,
     })?;
-    app_with_database(settings, db)
+    build(settings, db, readiness)
 }
 
 /// The newsroom's HTTP service on an open database: the router inside the
 /// security stack (allowed hosts, security headers, sessions, CSRF).
 pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, StartError> {
+    build(settings, db, Readiness::default())
+}
+
+fn build(settings: &Settings, db: Database, readiness: Readiness) -> Result<App, StartError> {
+    let health = HealthLayer::new(db.clone(), readiness);
     let db = AsyncDatabase::new(db, DATABASE_THREADS);
     // The session table comes with tack-sessions' migration (`db::open`).
     let sessions = DbStore::new(db.clone());
@@ -408,6 +421,9 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
     let _ = urls.set(router.urls());
     let layers = SecurityStack::new(settings)?;
     let service = ServiceBuilder::new()
+        // Probes come from the orchestrator, by address: before the host
+        // check and the access log.
+        .layer(health)
         .layer(layers.proxy)
         // Inside the proxy layer (the real client), outside every refusal.
         .layer(AccessLogLayer::new())

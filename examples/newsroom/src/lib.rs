@@ -9,12 +9,13 @@ pub mod api;
 pub mod app;
 pub mod checks;
 pub mod db;
+pub mod health;
 pub mod models;
 pub mod pages;
 pub mod settings;
 pub mod write;
 
-pub use app::{App, Newsroom, StartError, app, app_with_database};
+pub use app::{App, Newsroom, StartError, app, app_with_database, app_with_readiness};
 pub use settings::Settings;
 
 /// The root README's examples compile (`cargo test` runs them as doc tests).

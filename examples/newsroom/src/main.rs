@@ -6,8 +6,10 @@ use http::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use newsroom::{Settings, app, checks};
+use newsroom::health::Readiness;
+use newsroom::{Settings, app, app_with_readiness, checks};
 use std::path::Path;
 use tack_http::{Body, ClientInfo};
 use tack_orm::migrations;
@@ -40,6 +42,8 @@ Settings come from the environment:
   NEWSROOM_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For is believed
                             (addresses or networks, comma separated)
   NEWSROOM_PROXY_SSL_HEADER how a trusted proxy says HTTPS (X-Forwarded-Proto: https)
+  NEWSROOM_SHUTDOWN_TIMEOUT seconds in-flight requests get after SIGTERM or Ctrl-C
+                            (default 30)
   NEWSROOM_LOG         what is logged to standard error (default info; e.g.
                        warn,tack::request=info): one line per request, with the
                        causes of refusals and 5xx answers";
@@ -173,20 +177,28 @@ fn serve() -> Result<(), String> {
     if let Some(reason) = checks::refuse_to_serve(&settings) {
         return Err(reason);
     }
-    let service = app(&settings).map_err(|e| e.to_string())?;
+    let readiness = Readiness::default();
+    let service = app_with_readiness(&settings, readiness.clone()).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(settings.addr)
             .await
             .map_err(|e| format!("cannot listen on {} (NEWSROOM_ADDR): {e}", settings.addr))?;
         println!("newsroom listening on http://{}", settings.addr);
+        let connections = GracefulShutdown::new();
+        let builder = Builder::new(TokioExecutor::new());
+        let stop = stop_signal();
+        tokio::pin!(stop);
         loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    tracing::error!(%error, "accepting a connection failed");
-                    continue;
-                }
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::error!(%error, "accepting a connection failed");
+                        continue;
+                    }
+                },
+                () = &mut stop => break,
             };
             let service = TowerToHyperService::new(service.clone().map_request(
                 move |request: Request<Incoming>| {
@@ -197,11 +209,52 @@ fn serve() -> Result<(), String> {
                     request
                 },
             ));
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = connections.watch(connection);
             tokio::spawn(async move {
-                let _ = Builder::new(TokioExecutor::new())
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .await;
+                let _ = connection.await;
             });
         }
+        // Stop accepting, say so to the load balancer, and let what is in
+        // flight finish (idle keep-alive connections close at once).
+        drop(listener);
+        readiness.drain();
+        let timeout = settings.shutdown_timeout;
+        tracing::info!(
+            timeout_s = timeout.as_secs(),
+            "shutting down: finishing the requests in flight"
+        );
+        match tokio::time::timeout(timeout, connections.shutdown()).await {
+            Ok(()) => tracing::info!("every request finished; exiting"),
+            Err(_) => tracing::warn!(
+                "requests still running after {} s (NEWSROOM_SHUTDOWN_TIMEOUT) are cut",
+                timeout.as_secs()
+            ),
+        }
+        Ok(())
     })
+}
+
+/// Resolves on SIGTERM (an orchestrator stopping the process) or Ctrl-C.
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

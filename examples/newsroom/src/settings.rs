@@ -32,6 +32,9 @@ pub struct Settings {
     /// says the request came over HTTPS (`X-Forwarded-Proto: https`),
     /// Django's `SECURE_PROXY_SSL_HEADER`.
     pub proxy_ssl_header: Option<String>,
+    /// `NEWSROOM_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to
+    /// finish after SIGTERM or Ctrl-C (default 30).
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for Settings {
             .field("https_only", &self.https_only)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("proxy_ssl_header", &self.proxy_ssl_header)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
 }
@@ -56,6 +60,14 @@ pub enum SettingsError {
     /// `NEWSROOM_ADDR` is not an address.
     #[error("NEWSROOM_ADDR={value:?} is not a socket address; use something like 127.0.0.1:8000")]
     Addr {
+        /// The value given.
+        value: String,
+    },
+    /// `NEWSROOM_SHUTDOWN_TIMEOUT` is not a number of seconds.
+    #[error(
+        "NEWSROOM_SHUTDOWN_TIMEOUT={value:?} is not a number of seconds; use something like 30"
+    )]
+    ShutdownTimeout {
         /// The value given.
         value: String,
     },
@@ -107,6 +119,14 @@ impl Settings {
             })
         };
         let trusted_proxies = list("NEWSROOM_TRUSTED_PROXIES").unwrap_or_default();
+        let shutdown_timeout = match lookup("NEWSROOM_SHUTDOWN_TIMEOUT") {
+            None => std::time::Duration::from_secs(30),
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .map(std::time::Duration::from_secs)
+                .map_err(|_| SettingsError::ShutdownTimeout { value })?,
+        };
         let allowed_hosts = list("NEWSROOM_ALLOWED_HOSTS").unwrap_or_else(|| {
             vec![
                 "127.0.0.1".to_owned(),
@@ -124,6 +144,7 @@ impl Settings {
             https_only,
             trusted_proxies,
             proxy_ssl_header,
+            shutdown_timeout,
         })
     }
 }

@@ -1,0 +1,145 @@
+//! Health endpoints for orchestrators, answered before every other layer
+//! (a probe names the pod's address, not an allowed host, and is not
+//! logged): `/healthz` says the process answers, `/readyz` that it should
+//! get traffic (the database answers within [`READY_TIMEOUT`], every
+//! migration is applied, and the process is not shutting down).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode, header};
+use tack_http::Body;
+use tack_orm::Database;
+use tower::{Layer, Service};
+
+/// How long `/readyz` waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether the process still takes traffic: the server marks it draining on
+/// SIGTERM, and `/readyz` answers 503 from then on.
+#[derive(Clone, Debug, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the process as shutting down.
+    pub fn drain(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`drain`](Self::drain) was called.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Answers `/healthz` and `/readyz`; passes every other request on.
+#[derive(Clone)]
+pub struct HealthLayer {
+    db: Database,
+    readiness: Readiness,
+}
+
+impl HealthLayer {
+    /// Checks `db` and watches `readiness`.
+    pub fn new(db: Database, readiness: Readiness) -> Self {
+        HealthLayer { db, readiness }
+    }
+}
+
+impl<S> Layer<S> for HealthLayer {
+    type Service = Health<S>;
+    fn layer(&self, inner: S) -> Health<S> {
+        Health {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`HealthLayer`] makes.
+#[derive(Clone)]
+pub struct Health<S> {
+    inner: S,
+    layer: HealthLayer,
+}
+
+impl<S> Service<Request<Body>> for Health<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response<Body>, Infallible>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        match request.uri().path() {
+            "/healthz" => Box::pin(async { Ok(answer(StatusCode::OK, &[])) }),
+            "/readyz" => {
+                let layer = self.layer.clone();
+                Box::pin(async move {
+                    let problems = layer.problems().await;
+                    let status = if problems.is_empty() {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    };
+                    Ok(answer(status, &problems))
+                })
+            }
+            _ => Box::pin(self.inner.call(request)),
+        }
+    }
+}
+
+impl HealthLayer {
+    /// Why the process should not get traffic now (none: ready).
+    async fn problems(&self) -> Vec<String> {
+        if self.readiness.is_draining() {
+            return vec!["shutting down".to_owned()];
+        }
+        let db = self.db.clone();
+        let check = tokio::task::spawn_blocking(move || {
+            let set = crate::db::migrations()?;
+            tack_orm::migrations::check(&db, &crate::models::all(), &set)
+        });
+        match tokio::time::timeout(READY_TIMEOUT, check).await {
+            Err(_) => vec![format!(
+                "the database did not answer within {} s",
+                READY_TIMEOUT.as_secs()
+            )],
+            Ok(Err(_)) => vec!["the database check failed".to_owned()],
+            Ok(Ok(Err(error))) => vec![format!("the database: {error}")],
+            Ok(Ok(Ok(report))) if report.unapplied.is_empty() => Vec::new(),
+            Ok(Ok(Ok(report))) => vec![format!(
+                "unapplied migrations: {}",
+                report.unapplied.join(", ")
+            )],
+        }
+    }
+}
+
+/// `{"status": "ok"}` or `{"status": "unavailable", "problems": [...]}`,
+/// never cached.
+fn answer(status: StatusCode, problems: &[String]) -> Response<Body> {
+    let body = if problems.is_empty() {
+        serde_json::json!({"status": "ok"})
+    } else {
+        serde_json::json!({"status": "unavailable", "problems": problems})
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
