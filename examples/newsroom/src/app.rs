@@ -232,17 +232,27 @@ impl Consumer for ArticleViewer {
     }
 }
 
-/// `/ws/articles/{slug}/`: pushes `comment.created` events to the article's viewers.
+/// `/ws/articles/{slug}/`: pushes `comment.created` events to the article's
+/// viewers. When the process drains, every viewer gets a 1001 (going away)
+/// close, and the page's script reconnects (to another process).
 fn live_comments(
     state: &Arc<Newsroom>,
+    readiness: &Readiness,
 ) -> WebSocketEndpoint<impl Fn() -> ArticleViewer + Send + Sync + 'static> {
     let groups = state.groups.clone();
     let db = state.db.database().clone();
-    WebSocketEndpoint::tokio(move || ArticleViewer {
+    let endpoint = WebSocketEndpoint::tokio(move || ArticleViewer {
         db: db.clone(),
         groups: groups.clone(),
     })
-    .with_config(WsConfig::new().with_max_message_size(64 * 1024))
+    .with_config(WsConfig::new().with_max_message_size(64 * 1024));
+    let closing = endpoint.clone();
+    let open = endpoint.clone();
+    readiness.on_drain(
+        move || closing.close_all(tack_ws::CloseCode::Away, "the server is shutting down"),
+        move || open.open_connections(),
+    );
+    endpoint
 }
 
 /// A handler taking the app's state, as the router's request handler.
@@ -258,7 +268,7 @@ where
 }
 
 /// The routes: what URLs exist and what they are called.
-fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
+fn routes(state: &Arc<Newsroom>, readiness: &Readiness) -> Result<Router, StartError> {
     let articles = api::articles(state.db.clone());
     let comments = api::comments(state.db.clone(), state.groups.clone());
     let docs = api::docs(&articles, &comments)?;
@@ -309,7 +319,7 @@ fn routes(state: &Arc<Newsroom>) -> Result<Router, StartError> {
             delete(with_state(state, accounts::token_revoke)),
         )
         .name("api-token-revoke")
-        .route_service("/ws/articles/{slug:slug}/", live_comments(state))
+        .route_service("/ws/articles/{slug:slug}/", live_comments(state, readiness))
         .name("article-live")
         // Routed with the full path kept, so the sign-in guard's `?next=`
         // and the pages' links name /write/... (a nested service sees the
@@ -401,7 +411,7 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
 }
 
 fn build(settings: &Settings, db: Database, readiness: Readiness) -> Result<App, StartError> {
-    let health = HealthLayer::new(db.clone(), readiness);
+    let health = HealthLayer::new(db.clone(), readiness.clone());
     let db = AsyncDatabase::new(db, DATABASE_THREADS);
     // The session table comes with tack-sessions' migration (`db::open`).
     let sessions = DbStore::new(db.clone());
@@ -414,7 +424,7 @@ fn build(settings: &Settings, db: Database, readiness: Readiness) -> Result<App,
     let urls = Arc::new(OnceLock::new());
     let state = Arc::new(Newsroom::new(settings, db, auth.clone(), urls.clone())?);
     let pages = state.clone();
-    let router = routes(&state)?
+    let router = routes(&state, &readiness)?
         .debug(settings.debug)
         .error_page(move |page| pages.error_page(page));
     // Set once, here, before the router serves anything.

@@ -5,8 +5,8 @@
 //! migration is applied, and the process is not shutting down).
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,19 +19,72 @@ use tower::{Layer, Service};
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether the process still takes traffic: the server marks it draining on
-/// SIGTERM, and `/readyz` answers 503 from then on.
-#[derive(Clone, Debug, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+/// SIGTERM, `/readyz` answers 503 from then on, and what holds long-lived
+/// connections (the websocket endpoint) closes them.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    draining: Arc<AtomicBool>,
+    holders: Arc<Mutex<Vec<Holder>>>,
+}
+
+/// Something holding connections open: how to close them, and how many
+/// are still open.
+struct Holder {
+    close: Box<dyn Fn() + Send + Sync>,
+    open: Box<dyn Fn() -> usize + Send + Sync>,
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness")
+            .field("draining", &self.is_draining())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Readiness {
-    /// Marks the process as shutting down.
+    /// Registers what to do on [`drain`](Self::drain) (`close`) and how many
+    /// connections are still open (`open`), which [`open`](Self::open) sums.
+    pub fn on_drain(
+        &self,
+        close: impl Fn() + Send + Sync + 'static,
+        open: impl Fn() -> usize + Send + Sync + 'static,
+    ) {
+        let holder = Holder {
+            close: Box::new(close),
+            open: Box::new(open),
+        };
+        self.holders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(holder);
+    }
+
+    /// Marks the process as shutting down and closes what holds
+    /// connections open.
     pub fn drain(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.draining.store(true, Ordering::SeqCst);
+        let holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for holder in holders.iter() {
+            (holder.close)();
+        }
     }
 
     /// Whether [`drain`](Self::drain) was called.
     pub fn is_draining(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// How many long-lived connections are still open.
+    pub fn open(&self) -> usize {
+        let holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        holders.iter().map(|holder| (holder.open)()).sum()
     }
 }
 

@@ -226,7 +226,15 @@ fn serve() -> Result<(), String> {
             timeout_s = timeout.as_secs(),
             "shutting down: finishing the requests in flight"
         );
-        match tokio::time::timeout(timeout, connections.shutdown()).await {
+        let sockets = readiness.clone();
+        let finished = async move {
+            connections.shutdown().await;
+            // The websockets were sent 1001; give their close frames time out.
+            while sockets.open() > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        match tokio::time::timeout(timeout, finished).await {
             Ok(()) => tracing::info!("every request finished; exiting"),
             Err(_) => tracing::warn!(
                 "requests still running after {} s (NEWSROOM_SHUTDOWN_TIMEOUT) are cut",

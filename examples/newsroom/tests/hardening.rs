@@ -686,8 +686,8 @@ fn exchange(port: u16, request: &str) -> String {
 }
 
 /// The release of a rolling deploy: probes answer whatever the Host, and
-/// SIGTERM lets the request in flight finish, refuses new connections and
-/// exits 0.
+/// SIGTERM closes websockets with 1001, lets the request in flight finish,
+/// refuses new connections and exits 0.
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits() {
     use std::io::{Read, Write};
@@ -727,7 +727,10 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
     );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
-    // A request whose body is still on its way when SIGTERM comes.
+    // A live-comments viewer, and a request whose body is still on its way
+    // when SIGTERM comes.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut socket = viewer(addr, "tides-rise").expect("a published article's socket");
     let body = r#"{"username": "nobody", "password": "wrong"}"#;
     let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     in_flight
@@ -752,6 +755,21 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "no new connections once shutting down"
     );
+    let close = loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Close(frame)) => break frame,
+            Ok(_) => continue,
+            Err(error) => panic!("no close frame before the socket ended: {error}"),
+        }
+    };
+    let close = close.expect("a close frame with a code");
+    assert_eq!(
+        u16::from(close.code),
+        1001,
+        "going away, so that the page reconnects elsewhere: {close:?}"
+    );
+    // Answer the close, as a browser does.
+    let _ = socket.flush();
     in_flight.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     let _ = in_flight.read_to_string(&mut answer);
