@@ -20,7 +20,9 @@ pub mod validation;
 pub use backend::{AuthBackend, BackendFuture, Credentials, MemoryBackend};
 pub use create::{NewUser, create_superuser, create_user};
 #[cfg(feature = "orm")]
-pub use db::{DbBackend, DbTokenStore, MIGRATIONS, create_permissions, ensure_permissions, models};
+pub use db::{
+    DbBackend, DbThrottle, DbTokenStore, MIGRATIONS, create_permissions, ensure_permissions, models,
+};
 pub use error::{BoxError, Error};
 pub use guard::{GuardLayer, Requirement};
 pub use layer::{AuthLayer, AuthService, ResponseFuture};

@@ -126,21 +126,153 @@ impl LoginThrottle for NoThrottle {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    failures: u32,
-    last_failure: SystemTime,
-    locked_until: Option<SystemTime>,
+/// The failures counted for one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) failures: u32,
+    pub(crate) last_failure: SystemTime,
+    pub(crate) locked_until: Option<SystemTime>,
 }
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// The three figures a throttle applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AllLimits {
+    pub(crate) username: Limits,
+    pub(crate) pair: Limits,
+    pub(crate) address: Limits,
+}
+
+impl AllLimits {
+    pub(crate) const DEFAULT: AllLimits = AllLimits {
+        username: Limits::USERNAME,
+        pair: Limits::PAIR,
+        address: Limits::ADDRESS,
+    };
+
+    /// The keys an attempt counts on, with their figures.
+    pub(crate) fn keys(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+    ) -> Vec<(ThrottleKey, Limits)> {
+        let username = username.to_lowercase();
+        let mut keys = Vec::with_capacity(3);
+        if let Some(address) = address {
+            keys.push((ThrottleKey::Pair(username.clone(), address), self.pair));
+            keys.push((ThrottleKey::Address(address), self.address));
+        }
+        keys.push((ThrottleKey::Username(username), self.username));
+        keys
+    }
+
+    /// How long after its last failure an entry still matters.
+    pub(crate) fn longest(&self) -> Duration {
+        [self.username, self.pair, self.address]
+            .iter()
+            .map(|limits| limits.window.max(limits.lock_for))
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+/// How long an attempt on a key with `entry` must wait at `now`, and the
+/// entry to keep (`None`: it is stale, forget it).
+pub(crate) fn wait(
+    entry: Option<Entry>,
+    limits: &Limits,
+    now: SystemTime,
+) -> (Option<Duration>, Option<Entry>) {
+    let Some(entry) = entry else {
+        return (None, None);
+    };
+    if let Some(until) = entry.locked_until {
+        return match until.duration_since(now) {
+            Ok(left) if !left.is_zero() => (Some(left), Some(entry)),
+            _ => (None, None),
+        };
+    }
+    let since = now.duration_since(entry.last_failure).unwrap_or_default();
+    if since >= limits.window {
+        return (None, None);
+    }
+    let left = delay_after(entry.failures, limits)
+        .and_then(|delay| delay.checked_sub(since))
+        .filter(|left| !left.is_zero());
+    (left, Some(entry))
+}
+
+/// `entry` with one more failure at `now` (locked when that reaches the
+/// limit).
+pub(crate) fn counted(entry: Option<Entry>, limits: &Limits, now: SystemTime) -> Entry {
+    let mut entry = entry.unwrap_or(Entry {
+        failures: 0,
+        last_failure: now,
+        locked_until: None,
+    });
+    entry.failures = entry.failures.saturating_add(1);
+    entry.last_failure = now;
+    if limits.lock_after.is_some_and(|at| entry.failures >= at) {
+        entry.locked_until = Some(now + limits.lock_for);
+    }
+    entry
+}
+
+/// What a key keeps after the reserved attempt succeeded: an address is
+/// not charged for it (a lock this very attempt set goes with it); the
+/// username's entries are forgotten.
+pub(crate) fn succeeded(key: &ThrottleKey, entry: Option<Entry>, limits: &Limits) -> Option<Entry> {
+    match key {
+        ThrottleKey::Address(_) => entry.map(|mut entry| {
+            entry.failures = entry.failures.saturating_sub(1);
+            if limits.lock_after.is_none_or(|at| entry.failures < at) {
+                entry.locked_until = None;
+            }
+            entry
+        }),
+        _ => None,
+    }
+}
+
+/// The builders both throttles share: the three figures and the clock
+/// (each throttle has `limits: AllLimits` and `clock: Clock` fields).
+macro_rules! throttle_builders {
+    () => {
+        /// Sets the figures per username (from every address).
+        pub fn with_username_limits(mut self, limits: Limits) -> Self {
+            self.limits.username = limits;
+            self
+        }
+
+        /// Sets the figures per username from one address.
+        pub fn with_pair_limits(mut self, limits: Limits) -> Self {
+            self.limits.pair = limits;
+            self
+        }
+
+        /// Sets the figures per client address.
+        pub fn with_address_limits(mut self, limits: Limits) -> Self {
+            self.limits.address = limits;
+            self
+        }
+
+        /// Reads the time from `clock` (tests move it by hand instead of sleeping).
+        pub fn with_clock(
+            mut self,
+            clock: impl Fn() -> SystemTime + Send + Sync + 'static,
+        ) -> Self {
+            self.clock = Arc::new(clock);
+            self
+        }
+    };
+}
+pub(crate) use throttle_builders;
 
 /// Counts failures in memory, in this process only. Clones share counts.
 #[derive(Clone)]
 pub struct MemoryThrottle {
-    username: Limits,
-    pair: Limits,
-    address: Limits,
+    limits: AllLimits,
     clock: Clock,
     entries: Arc<Mutex<HashMap<ThrottleKey, Entry>>>,
 }
@@ -148,9 +280,7 @@ pub struct MemoryThrottle {
 impl fmt::Debug for MemoryThrottle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryThrottle")
-            .field("username", &self.username)
-            .field("pair", &self.pair)
-            .field("address", &self.address)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -169,78 +299,17 @@ impl MemoryThrottle {
     /// [`Limits::ADDRESS`].
     pub fn new() -> Self {
         MemoryThrottle {
-            username: Limits::USERNAME,
-            pair: Limits::PAIR,
-            address: Limits::ADDRESS,
+            limits: AllLimits::DEFAULT,
             clock: Arc::new(SystemTime::now),
             entries: Arc::default(),
         }
     }
 
-    /// Sets the figures per username (from every address).
-    pub fn with_username_limits(mut self, limits: Limits) -> Self {
-        self.username = limits;
-        self
-    }
-
-    /// Sets the figures per username from one address.
-    pub fn with_pair_limits(mut self, limits: Limits) -> Self {
-        self.pair = limits;
-        self
-    }
-
-    /// Sets the figures per client address.
-    pub fn with_address_limits(mut self, limits: Limits) -> Self {
-        self.address = limits;
-        self
-    }
-
-    /// Reads the time from `clock` (tests move it by hand instead of sleeping).
-    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
+    throttle_builders!();
 
     fn entries(&self) -> MutexGuard<'_, HashMap<ThrottleKey, Entry>> {
         // Every operation leaves the map consistent: a poisoned lock is fine.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn keys(&self, username: &str, address: Option<IpAddr>) -> Vec<(ThrottleKey, Limits)> {
-        let username = username.to_lowercase();
-        let mut keys = Vec::with_capacity(3);
-        if let Some(address) = address {
-            keys.push((ThrottleKey::Pair(username.clone(), address), self.pair));
-            keys.push((ThrottleKey::Address(address), self.address));
-        }
-        keys.push((ThrottleKey::Username(username), self.username));
-        keys
-    }
-
-    /// How long `key` must wait at `now`, forgetting stale entries.
-    fn wait(
-        entries: &mut HashMap<ThrottleKey, Entry>,
-        key: &ThrottleKey,
-        limits: &Limits,
-        now: SystemTime,
-    ) -> Option<Duration> {
-        let entry = *entries.get(key)?;
-        if let Some(until) = entry.locked_until {
-            if let Ok(left) = until.duration_since(now)
-                && !left.is_zero()
-            {
-                return Some(left);
-            }
-            entries.remove(key);
-            return None;
-        }
-        let since = now.duration_since(entry.last_failure).unwrap_or_default();
-        if since >= limits.window {
-            entries.remove(key);
-            return None;
-        }
-        let delay = delay_after(entry.failures, limits)?;
-        delay.checked_sub(since).filter(|left| !left.is_zero())
     }
 
     /// The failures counted for a key (for tests and admin pages).
@@ -252,64 +321,45 @@ impl MemoryThrottle {
     /// each: under one lock, so parallel attempts are counted in turn.
     fn reserve_now(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
         let now = (self.clock)();
-        let keys = self.keys(username, address);
+        let keys = self.limits.keys(username, address);
         let mut entries = self.entries();
         if entries.len() >= SWEEP_AT {
-            let longest = [self.username, self.pair, self.address]
-                .iter()
-                .map(|limits| limits.window.max(limits.lock_for))
-                .max()
-                .unwrap_or_default();
+            let longest = self.limits.longest();
             entries.retain(|_, entry| {
                 now.duration_since(entry.last_failure).unwrap_or_default() < longest
             });
         }
-        let wait = keys
-            .iter()
-            .filter_map(|(key, limits)| Self::wait(&mut entries, key, limits, now))
-            .max();
-        if wait.is_some() {
-            return wait;
+        let mut longest_wait = None;
+        for (key, limits) in &keys {
+            let (left, keep) = wait(entries.get(key).copied(), limits, now);
+            if keep.is_none() {
+                entries.remove(key);
+            }
+            longest_wait = longest_wait.max(left);
+        }
+        if longest_wait.is_some() {
+            return longest_wait;
         }
         for (key, limits) in keys {
-            let entry = entries.entry(key).or_insert(Entry {
-                failures: 0,
-                last_failure: now,
-                locked_until: None,
-            });
-            entry.failures = entry.failures.saturating_add(1);
-            entry.last_failure = now;
-            if limits.lock_after.is_some_and(|at| entry.failures >= at) {
-                entry.locked_until = Some(now + limits.lock_for);
-            }
+            let entry = counted(entries.get(&key).copied(), &limits, now);
+            entries.insert(key, entry);
         }
         None
     }
 
     fn succeed_now(&self, username: &str, address: Option<IpAddr>) {
         let mut entries = self.entries();
-        for (key, limits) in self.keys(username, address) {
-            match key {
-                ThrottleKey::Address(_) => {
-                    // Not charged for the success; a lock this very
-                    // attempt set goes with it.
-                    if let Some(entry) = entries.get_mut(&key) {
-                        entry.failures = entry.failures.saturating_sub(1);
-                        if limits.lock_after.is_none_or(|at| entry.failures < at) {
-                            entry.locked_until = None;
-                        }
-                    }
-                }
-                key => {
-                    entries.remove(&key);
-                }
-            }
+        for (key, limits) in self.limits.keys(username, address) {
+            match succeeded(&key, entries.get(&key).copied(), &limits) {
+                Some(entry) => entries.insert(key, entry),
+                None => entries.remove(&key),
+            };
         }
     }
 }
 
 /// The delay after `failures` failures, `None` while they are free.
-fn delay_after(failures: u32, limits: &Limits) -> Option<Duration> {
+pub(crate) fn delay_after(failures: u32, limits: &Limits) -> Option<Duration> {
     let extra = failures
         .checked_sub(limits.free_failures)
         .filter(|extra| *extra > 0)?;

@@ -26,6 +26,7 @@ struct TestDb {
     backend: DbBackend,
     tokens: DbTokenStore,
     db: Database,
+    url: String,
 }
 
 impl TestDb {
@@ -38,6 +39,7 @@ impl TestDb {
             backend: DbBackend::new(workers.clone()).with_hasher(hasher()),
             tokens: DbTokenStore::new(workers),
             db,
+            url: url.to_owned(),
         }
     }
 
@@ -76,16 +78,97 @@ tack_test::on_both_databases!(
     bearer_tokens_through_the_layer,
     changing_a_password_revokes_the_users_tokens,
     the_shipped_migrations_make_the_models_tables,
+    the_database_throttle_is_shared_by_every_process,
+    parallel_attempts_on_two_processes_are_counted_in_turn,
 );
+
+/// Two "processes": throttles on two connections to the same database,
+/// reading one hand-moved clock.
+fn two_throttles(
+    db: &TestDb,
+) -> (
+    tack_auth::DbThrottle,
+    tack_auth::DbThrottle,
+    common::ManualClock,
+) {
+    let clock = common::ManualClock::new();
+    let open = || {
+        let database = Database::connect(&db.url).expect("a second connection");
+        tack_auth::DbThrottle::new(AsyncDatabase::new(database, 2)).with_clock(clock.reader())
+    };
+    (open(), open(), clock)
+}
+
+fn address(last: u8) -> Option<std::net::IpAddr> {
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        192, 0, 2, last,
+    )))
+}
+
+async fn the_database_throttle_is_shared_by_every_process(db: &TestDb) {
+    use tack_auth::throttle::LoginThrottle;
+    let (one, other, clock) = two_throttles(db);
+    // Ten failures from one address, spaced past every delay, through one
+    // process: the pair locks (Limits::PAIR locks at 10).
+    for _ in 0..10 {
+        clock.advance(std::time::Duration::from_secs(60));
+        assert_eq!(one.reserve("Ada", address(7)).await.unwrap(), None);
+    }
+    clock.advance(std::time::Duration::from_secs(20));
+    let locked = other.reserve("ada", address(7)).await.unwrap();
+    assert!(
+        locked.is_some_and(|wait| wait > std::time::Duration::from_secs(60)),
+        "the lock made through one process holds on the other: {locked:?}"
+    );
+    // The owner, from elsewhere, is slowed down at most, never locked out.
+    assert_eq!(other.reserve("ada", address(8)).await.unwrap(), None);
+    // A success forgets the username's failures, on every process.
+    other.record_success("ada", address(8)).await.unwrap();
+    let rows = models::ThrottleEntry::objects().count(&db.db).unwrap();
+    assert!(rows >= 2, "the pair's lock and the addresses stay: {rows}");
+    // Old entries expire: a day later, the lock is gone and rows are swept.
+    clock.advance(std::time::Duration::from_secs(86_400));
+    assert_eq!(one.reserve("ada", address(7)).await.unwrap(), None);
+    let keys: Vec<String> = models::ThrottleEntry::objects()
+        .all(&db.db)
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.key)
+        .collect();
+    assert_eq!(keys.len(), 3, "only this attempt's keys: {keys:?}");
+}
+
+async fn parallel_attempts_on_two_processes_are_counted_in_turn(db: &TestDb) {
+    use tack_auth::throttle::LoginThrottle;
+    let (one, other, _clock) = two_throttles(db);
+    let answers: Vec<Option<std::time::Duration>> = std::thread::scope(|scope| {
+        let attempts: Vec<_> = (0..20)
+            .map(|i| {
+                let throttle = if i % 2 == 0 { &one } else { &other };
+                scope.spawn(move || {
+                    futures_executor::block_on(throttle.reserve("grace", address(9))).unwrap()
+                })
+            })
+            .collect();
+        attempts.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    let allowed = answers.iter().filter(|wait| wait.is_none()).count();
+    // Limits::PAIR lets 3 failures through freely, and the fourth (its delay
+    // starts after it): the rest wait, however they interleave.
+    assert_eq!(allowed, 4, "{answers:?}");
+}
 
 async fn the_shipped_migrations_make_the_models_tables(db: &TestDb) {
     let set = auth_migrations();
     let report = migrations::check(&db.db, &models::all(), &set).expect("check");
     assert!(report.is_ok(), "{report}");
-    assert_eq!(set.names(), ["auth.0001_initial"]);
+    assert_eq!(set.names(), ["auth.0001_initial", "auth.0002_throttle"]);
     // `migrate auth zero`, as the target `auth.zero`.
     let report = migrations::migrate(&db.db, &set, Some("auth.zero")).expect("roll auth back");
-    assert_eq!(report.rolled_back, ["auth.0001_initial"]);
+    assert_eq!(
+        report.rolled_back,
+        ["auth.0002_throttle", "auth.0001_initial"]
+    );
     assert!(
         models::User::objects().count(&db.db).is_err(),
         "the tables are gone"

@@ -4,10 +4,12 @@
 mod backend;
 pub mod models;
 mod permissions;
+mod throttle;
 mod tokens;
 
 pub use backend::{DbBackend, change_password, insert_user};
 pub use permissions::{create_permissions, ensure_permissions};
+pub use throttle::DbThrottle;
 pub use tokens::DbTokenStore;
 
 /// The migrations that make the auth tables, under the app label `auth`:

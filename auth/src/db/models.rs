@@ -121,6 +121,24 @@ pub struct Token {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A row of `auth_throttle`: the sign-in failures counted for one key
+/// (`u:` a username, `p:` a username from one address, `a:` an address),
+/// shared by every process through [`DbThrottle`](crate::db::DbThrottle).
+#[derive(Model, Clone, Debug)]
+#[tack(app = "auth", table = "auth_throttle")]
+pub struct ThrottleEntry {
+    /// The key.
+    #[tack(primary_key, max_length = 300)]
+    pub key: String,
+    /// Failures counted in the window.
+    pub failures: i64,
+    /// The last failure, in microseconds since the Unix epoch.
+    #[tack(index)]
+    pub last_failure: i64,
+    /// Until when the key is locked, in microseconds since the Unix epoch.
+    pub locked_until: Option<i64>,
+}
+
 /// The metadata of every auth model, for `Database::create_tables` now and
 /// migrations later.
 pub fn all() -> Vec<&'static ModelMeta> {
@@ -129,5 +147,6 @@ pub fn all() -> Vec<&'static ModelMeta> {
         Group::meta(),
         User::meta(),
         Token::meta(),
+        ThrottleEntry::meta(),
     ]
 }

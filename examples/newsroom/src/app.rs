@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::Request;
 use http::StatusCode;
-use tack_auth::{Auth, AuthLayer, CurrentUser, DbBackend, DbTokenStore, MemoryThrottle, User};
+use tack_auth::{Auth, AuthLayer, CurrentUser, DbBackend, DbThrottle, DbTokenStore, User};
 use tack_forms::LocalStorage;
 use tack_http::Problem;
 use tack_http::{Body, IntoResponse, Response};
@@ -419,7 +419,8 @@ fn build(settings: &Settings, db: Database, readiness: Readiness) -> Result<App,
         DbBackend::new(db.clone()),
         SecretKey::new(settings.secret_key.as_bytes()),
     )
-    .with_throttle(MemoryThrottle::new())
+    // In the database: every process sees the same counts and locks.
+    .with_throttle(DbThrottle::new(db.clone()))
     .with_tokens(DbTokenStore::new(db.clone()));
     let urls = Arc::new(OnceLock::new());
     let state = Arc::new(Newsroom::new(settings, db, auth.clone(), urls.clone())?);

@@ -69,7 +69,7 @@ fn models_ahead_of_the_migrations_are_reported_not_failed_on() {
     let status = tack_orm::migrations::showmigrations(&db, &all).unwrap();
     assert_eq!(
         status.len(),
-        newsroom::db::MIGRATIONS.len() + 2,
+        newsroom::db::MIGRATIONS.len() + 3,
         "{status:?}"
     );
     assert!(status.iter().all(|m| m.applied_at.is_some()), "{status:?}");
@@ -195,6 +195,7 @@ fn an_old_database_ends_like_a_new_one(old_url: &str, new_url: &str) {
             "[X] 0002_auth_and_author_user",
             "[X] 0003_add_newsroom_article_cover",
             "[X] 0004_comment_body_max_length",
+            "[X] auth.0002_throttle",
             "[X] sessions.0001_initial"
         ]
     );
