@@ -463,6 +463,16 @@ fn databases_from_before_apps_keep_working(url: &str, dir: &Path) {
     exec(&db, "INSERT INTO lib_owner (id, name) VALUES (1, 'Ada')");
 
     write(dir, &[("0002_owner", SHOP_OWNER)]);
+    // What a readiness probe reads, without touching the old table.
+    let pending = migrations::unapplied(&db, &shop(dir)).expect("unapplied");
+    assert_eq!(
+        pending,
+        ["lib.0001_initial", "0002_owner", "lib.0002_owner_email"]
+    );
+    assert!(
+        !runs(&db, "SELECT app FROM tack_migrations"),
+        "nothing was written"
+    );
     let report = migrations::migrate(&db, &shop(dir), None).expect("migrate");
     assert_eq!(report.adopted, ["lib.0001_initial"], "{report}");
     assert_eq!(report.applied, ["0002_owner", "lib.0002_owner_email"]);
@@ -479,6 +489,11 @@ fn databases_from_before_apps_keep_working(url: &str, dir: &Path) {
     assert_eq!(
         column(&db, "SELECT name FROM lib_owner"),
         [Value::Text("Ada".into())]
+    );
+    assert!(
+        migrations::unapplied(&db, &shop(dir))
+            .expect("unapplied")
+            .is_empty()
     );
     let check = migrations::check(&db, &[], &shop(dir)).expect("check");
     assert!(

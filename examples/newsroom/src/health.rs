@@ -161,22 +161,33 @@ impl HealthLayer {
             return vec!["shutting down".to_owned()];
         }
         let db = self.db.clone();
+        // Read-only: no lock, no write, so probes never queue behind a
+        // migration run or a writer.
         let check = tokio::task::spawn_blocking(move || {
-            let set = crate::db::migrations()?;
-            tack_orm::migrations::check(&db, &crate::models::all(), &set)
+            tack_orm::migrations::unapplied(&db, &crate::db::migrations()?)
         });
+        // The answer is public: the details go to the log only.
         match tokio::time::timeout(READY_TIMEOUT, check).await {
             Err(_) => vec![format!(
                 "the database did not answer within {} s",
                 READY_TIMEOUT.as_secs()
             )],
-            Ok(Err(_)) => vec!["the database check failed".to_owned()],
-            Ok(Ok(Err(error))) => vec![format!("the database: {error}")],
-            Ok(Ok(Ok(report))) if report.unapplied.is_empty() => Vec::new(),
-            Ok(Ok(Ok(report))) => vec![format!(
-                "unapplied migrations: {}",
-                report.unapplied.join(", ")
-            )],
+            Ok(Err(error)) => {
+                tracing::error!(%error, "readiness: the database check panicked");
+                vec!["the database check failed".to_owned()]
+            }
+            Ok(Ok(Err(error))) => {
+                tracing::warn!(%error, "readiness: the database check failed");
+                vec!["the database check failed".to_owned()]
+            }
+            Ok(Ok(Ok(pending))) if pending.is_empty() => Vec::new(),
+            Ok(Ok(Ok(pending))) => {
+                tracing::warn!(migrations = %pending.join(", "), "readiness: unapplied migrations");
+                vec![match pending.len() {
+                    1 => "1 unapplied migration".to_owned(),
+                    n => format!("{n} unapplied migrations"),
+                }]
+            }
         }
     }
 }

@@ -810,7 +810,7 @@ async fn readiness_follows_the_database_and_the_shutdown() {
     assert!(
         behind
             .text()
-            .contains("unapplied migrations: sessions.0001_initial"),
+            .contains(r#""problems":["1 unapplied migration"]"#),
         "{}",
         behind.text()
     );

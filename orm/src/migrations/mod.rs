@@ -36,7 +36,7 @@ pub use autodetect::{RenameQuestion, Renames};
 pub use command::{Project, USAGE, run_command, run_command_asking};
 pub use runner::{
     CheckReport, Migrate, MigrateReport, MigrationStatus, adopt_existing_tables, check, lock,
-    migrate, showmigrations, sqlmigrate,
+    migrate, showmigrations, sqlmigrate, unapplied,
 };
 pub use set::{AppMigrations, DEFAULT_APP, DataFunction, Dependency, Migration, Migrations};
 pub use state::{

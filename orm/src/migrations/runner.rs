@@ -756,6 +756,41 @@ pub fn migrate(
     }
 }
 
+/// The migrations not applied to `db` yet, by name, read without writing
+/// anything or taking the migration lock (for readiness probes; a missing
+/// history table means none is applied). A squashed migration whose
+/// replaced migrations are all applied counts as applied.
+pub fn unapplied(db: &Database, migrations: &Migrations) -> Result<Vec<String>> {
+    let conn = db.connection()?;
+    if !table_exists(&conn, MIGRATIONS_TABLE)? {
+        return Ok(migrations.names());
+    }
+    let done = if column_exists(&conn, MIGRATIONS_TABLE, "app")? {
+        applied(&conn)?
+    } else {
+        // A history table from before apps: its rows are the project's.
+        let mut done = BTreeMap::new();
+        conn.query(
+            &format!("SELECT name FROM {MIGRATIONS_TABLE}"),
+            &[],
+            |row| {
+                let key = (migrations.project_app().to_owned(), row.get::<String>(0)?);
+                done.insert(key, String::new());
+                Ok(())
+            },
+        )?;
+        done
+    };
+    let graph = Graph::new(migrations, &done);
+    Ok(graph
+        .list
+        .iter()
+        .zip(&graph.applied)
+        .filter(|(_, applied)| !**applied)
+        .map(|(m, _)| migrations.display_name(m))
+        .collect())
+}
+
 /// Every migration with its applied mark, in order.
 pub fn showmigrations(db: &Database, migrations: &Migrations) -> Result<Vec<MigrationStatus>> {
     let conn = db.connection()?;
