@@ -65,6 +65,11 @@ fn kind_schema(kind: FieldKind) -> Json {
         FieldKind::Duration => {
             json!({"type": "string", "description": "[DD] [HH:[MM:]]ss[.uuuuuu]"})
         }
+        FieldKind::Decimal => json!({
+            "type": "string",
+            "format": "decimal",
+            "pattern": "^-?[0-9]+(\\.[0-9]+)?$"
+        }),
         FieldKind::DateTime => json!({"type": "string", "format": "date-time"}),
         FieldKind::Uuid => json!({"type": "string", "format": "uuid"}),
         _ => json!({}),

@@ -262,7 +262,7 @@ fn column_field(exec: &impl Executor, meta: &FieldMeta, value: &Value) -> Result
         _ if meta.relation.is_some() || !meta.choices.is_empty() => FieldKind::Choice,
         (OrmKind::Bool, _) => FieldKind::Boolean,
         (OrmKind::I32 | OrmKind::I64, _) => FieldKind::Integer,
-        (OrmKind::F64, _) => FieldKind::Float,
+        (OrmKind::F64 | OrmKind::Decimal, _) => FieldKind::Float,
         (OrmKind::Date, _) => FieldKind::Date,
         (OrmKind::DateTime, _) => FieldKind::DateTime,
         (OrmKind::Time, _) => FieldKind::Time,

@@ -41,6 +41,8 @@ pub use model::{
 pub use query::{Aggregate, QuerySet, Record, Values, resolve_field};
 pub use relations::{ForeignKey, ManyRelated, ManyToMany, OneToOne, RelatedField, Reverse};
 pub use row::Row;
+/// Exact decimal numbers for `Decimal` fields (`rust_decimal`).
+pub use rust_decimal::Decimal;
 pub use schema::create_table_sql;
 pub use tack_orm_macros::{Choices, Model};
 pub use value::{FieldKind, FieldType, FromValue, ToValue, Value, ValueError};

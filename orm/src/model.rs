@@ -288,6 +288,7 @@ impl FieldMeta {
             FieldKind::Date => Value::Date(chrono::NaiveDate::default()),
             FieldKind::Time => Value::Time(chrono::NaiveTime::MIN),
             FieldKind::Duration => Value::Duration(chrono::TimeDelta::zero()),
+            FieldKind::Decimal => Value::Decimal(rust_decimal::Decimal::ZERO),
             FieldKind::DateTime => Value::DateTime(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
             FieldKind::Uuid => Value::Uuid(uuid::Uuid::nil()),
             FieldKind::Json => Value::Json(serde_json::Value::Null),

@@ -119,6 +119,11 @@ impl ToSql for Value {
             Value::Date(d) => d.to_sql_checked(ty, out),
             Value::Time(t) => t.to_sql_checked(ty, out),
             Value::Duration(d) => crate::value::micros(*d).to_sql_checked(ty, out),
+            Value::Decimal(d) => match *ty {
+                Type::FLOAT8 => f64::try_from(*d)?.to_sql_checked(ty, out),
+                Type::TEXT | Type::VARCHAR => d.to_string().to_sql_checked(ty, out),
+                _ => d.to_sql_checked(ty, out),
+            },
             Value::DateTime(dt) => match *ty {
                 Type::TIMESTAMP => dt.naive_utc().to_sql_checked(ty, out),
                 _ => dt.to_sql_checked(ty, out),
@@ -201,6 +206,7 @@ pub(crate) fn value_as(
         K::Date => typed!(NaiveDate, Value::Date),
         K::Time => typed!(NaiveTime, Value::Time),
         K::Duration => typed!(i64, |v| Value::Duration(chrono::TimeDelta::microseconds(v))),
+        K::Decimal => typed!(rust_decimal::Decimal, Value::Decimal),
         K::DateTime => typed!(DateTime<Utc>, Value::DateTime),
         K::Uuid => typed!(uuid::Uuid, Value::Uuid),
         K::Json => typed!(serde_json::Value, Value::Json),

@@ -54,6 +54,7 @@ impl rusqlite::ToSql for Value {
             Value::Date(d) => ToSqlOutput::Owned(V::Text(d.to_string())),
             Value::Time(t) => ToSqlOutput::Owned(V::Text(t.format(TIME_FORMAT).to_string())),
             Value::Duration(d) => ToSqlOutput::Owned(V::Integer(crate::value::micros(*d))),
+            Value::Decimal(d) => ToSqlOutput::Owned(decimal_to_sql(d)?),
             Value::DateTime(dt) => {
                 ToSqlOutput::Owned(V::Text(dt.format(DATETIME_FORMAT).to_string()))
             }
@@ -61,6 +62,44 @@ impl rusqlite::ToSql for Value {
             Value::Json(j) => ToSqlOutput::Owned(V::Text(j.to_string())),
         })
     }
+}
+
+/// The significant digits SQLite keeps of a number (a REAL's 15, as Django
+/// relies on too): more would be rounded, so writes refuse them.
+const SQLITE_DECIMAL_DIGITS: u32 = 15;
+
+/// The significant digits of `d` (`0.0012` has 2, `120.50` has 4).
+fn significant_digits(d: &rust_decimal::Decimal) -> u32 {
+    let digits = d.normalize().mantissa().unsigned_abs().to_string();
+    let trimmed = digits.trim_start_matches('0');
+    u32::try_from(trimmed.len()).unwrap_or(u32::MAX).max(1)
+}
+
+/// A decimal as SQLite keeps numbers: an integer when it is one, else a
+/// REAL, which holds 15 significant digits exactly; a decimal with more is
+/// refused rather than rounded.
+fn decimal_to_sql(d: &rust_decimal::Decimal) -> rusqlite::Result<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    if d.fract().is_zero()
+        && let Ok(i) = i64::try_from(d.trunc())
+    {
+        return Ok(V::Integer(i));
+    }
+    let digits = significant_digits(d);
+    if digits > SQLITE_DECIMAL_DIGITS {
+        return Err(rusqlite::Error::ToSqlConversionFailure(
+            format!(
+                "the decimal {d} has {digits} significant digits; SQLite keeps {} exactly \
+                 (use PostgreSQL for more)",
+                SQLITE_DECIMAL_DIGITS
+            )
+            .into(),
+        ));
+    }
+    d.to_string()
+        .parse::<f64>()
+        .map(V::Real)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
 #[inline]

@@ -1,6 +1,7 @@
 //! The backend-neutral value type and the conversions between Rust types and it.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 /// A single SQL value, independent of the database that stores it.
@@ -26,6 +27,9 @@ pub enum Value {
     Time(NaiveTime),
     /// A span of time (stored as whole microseconds).
     Duration(TimeDelta),
+    /// An exact decimal number (`NUMERIC` on PostgreSQL; on SQLite, a
+    /// number of at most 15 significant digits, as Django keeps it).
+    Decimal(Decimal),
     /// A point in time, in UTC.
     DateTime(DateTime<Utc>),
     /// A UUID.
@@ -57,6 +61,8 @@ pub enum FieldKind {
     Time,
     /// `chrono::TimeDelta` (`chrono::Duration`), stored as microseconds.
     Duration,
+    /// `rust_decimal::Decimal` (re-exported as `tack_orm::Decimal`).
+    Decimal,
     /// `chrono::DateTime<Utc>`.
     DateTime,
     /// `uuid::Uuid`.
@@ -78,6 +84,7 @@ impl FieldKind {
             FieldKind::Date => "date",
             FieldKind::Time => "time",
             FieldKind::Duration => "duration",
+            FieldKind::Decimal => "decimal",
             FieldKind::DateTime => "datetime",
             FieldKind::Uuid => "uuid",
             FieldKind::Json => "json",
@@ -170,6 +177,7 @@ impl Value {
             (FieldKind::Date, v) => Value::Date(NaiveDate::from_value(v)?),
             (FieldKind::Time, v) => Value::Time(NaiveTime::from_value(v)?),
             (FieldKind::Duration, v) => Value::Duration(TimeDelta::from_value(v)?),
+            (FieldKind::Decimal, v) => Value::Decimal(Decimal::from_value(v)?),
             (FieldKind::DateTime, v) => Value::DateTime(DateTime::<Utc>::from_value(v)?),
             (FieldKind::Uuid, v) => Value::Uuid(Uuid::from_value(v)?),
             (FieldKind::Json, v) => Value::Json(serde_json::Value::from_value(v)?),
@@ -190,6 +198,8 @@ impl Value {
             Value::Date(d) => d.to_string().into(),
             Value::Time(t) => t.to_string().into(),
             Value::Duration(d) => duration_string(*d).into(),
+            // As text, as Django REST framework writes decimals: exact.
+            Value::Decimal(d) => d.to_string().into(),
             Value::DateTime(dt) => dt.to_rfc3339().into(),
             Value::Uuid(u) => u.to_string().into(),
             Value::Json(j) => j.clone(),
@@ -204,6 +214,10 @@ impl Value {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) if kind == FieldKind::Json => {
                 Value::Json(n.clone().into())
+            }
+            // The number's own digits, not a float's approximation.
+            serde_json::Value::Number(n) if kind == FieldKind::Decimal => {
+                Value::Text(n.to_string())
             }
             serde_json::Value::Number(n) => match n.as_i64() {
                 Some(i) => Value::I64(i),
@@ -229,6 +243,7 @@ impl std::fmt::Display for Value {
             Value::Date(d) => write!(f, "{d}"),
             Value::Time(t) => write!(f, "{t}"),
             Value::Duration(d) => f.write_str(&duration_string(*d)),
+            Value::Decimal(d) => write!(f, "{d}"),
             Value::DateTime(dt) => write!(f, "{}", dt.to_rfc3339()),
             Value::Uuid(u) => write!(f, "{u}"),
             Value::Json(j) => write!(f, "{j}"),
@@ -405,6 +420,12 @@ from_borrowed!(
     NaiveDate => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     NaiveTime => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     TimeDelta => |v| match v { Borrowed::Integer(i) => Some(TimeDelta::microseconds(i)), _ => None },
+    Decimal => |v| match v {
+        Borrowed::Integer(i) => Some(Decimal::from(i)),
+        Borrowed::Real(x) => decimal_from_real(x),
+        Borrowed::Text(t) => t.parse().ok(),
+        _ => None,
+    },
     DateTime<Utc> => |v| match v { Borrowed::Text(t) => parse_datetime(t), _ => None },
     Uuid => |v| match v { Borrowed::Text(t) => t.parse().ok(), _ => None },
     serde_json::Value => |v| match v { Borrowed::Text(t) => serde_json::from_str(t).ok(), _ => None },
@@ -506,6 +527,24 @@ pub(crate) fn parse_duration(text: &str) -> Option<TimeDelta> {
     Some(if negative { -delta } else { delta })
 }
 
+/// The decimal a stored REAL stands for: its shortest round-trip text,
+/// which gives back the digits written for any number of at most 15
+/// significant digits.
+fn decimal_from_real(x: f64) -> Option<Decimal> {
+    if !x.is_finite() {
+        return None;
+    }
+    format!("{x}").parse().ok()
+}
+
+/// A decimal as people write it: `12.50`, `-3`, `1e3`, ` 7.1 `.
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    text.parse()
+        .ok()
+        .or_else(|| Decimal::from_scientific(text).ok())
+}
+
 /// The text form SQLite stores a time of day in: fixed width, so it sorts.
 pub(crate) const TIME_FORMAT: &str = "%H:%M:%S%.6f";
 
@@ -560,6 +599,12 @@ simple!(TimeDelta, Duration, Duration, "a duration ([DD] [[HH:]MM:]SS[.ffffff])"
     Value::I32(i) => Ok(TimeDelta::microseconds(i64::from(i))),
     Value::Text(ref t) => parse_duration(t).ok_or_else(|| ValueError::new("a duration ([DD] [[HH:]MM:]SS[.ffffff])", &v)),
 });
+simple!(Decimal, Decimal, Decimal, "a decimal number", |v| {
+    Value::I64(i) => Ok(Decimal::from(i)),
+    Value::I32(i) => Ok(Decimal::from(i)),
+    Value::F64(x) => decimal_from_real(x).ok_or_else(|| ValueError::new("a decimal number", &Value::F64(x))),
+    Value::Text(ref t) => parse_decimal(t).ok_or_else(|| ValueError::new("a decimal number", &v)),
+});
 simple!(DateTime<Utc>, DateTime, DateTime, "a date-time (RFC 3339)", |v| {
     Value::Text(ref t) => parse_datetime(t).ok_or_else(|| ValueError::new("a date-time (RFC 3339)", &v)),
 });
@@ -587,7 +632,7 @@ macro_rules! from_into {
 }
 
 from_into!(bool => Bool, i32 => I32, i64 => I64, f64 => F64, String => Text, &str => Text,
-    Vec<u8> => Bytes, NaiveDate => Date, NaiveTime => Time, TimeDelta => Duration, DateTime<Utc> => DateTime, Uuid => Uuid,
+    Vec<u8> => Bytes, NaiveDate => Date, NaiveTime => Time, TimeDelta => Duration, Decimal => Decimal, DateTime<Utc> => DateTime, Uuid => Uuid,
     serde_json::Value => Json);
 
 impl<T: Into<Value>> From<Option<T>> for Value {

@@ -97,6 +97,9 @@ fn every_field_type_round_trips(db: &Database) {
         clock: NaiveTime::from_hms_micro_opt(9, 30, 5, 250).unwrap(),
         maybe_clock: None,
         took: chrono::TimeDelta::microseconds(5_400_000_001),
+        // 15 significant digits: exact on both databases.
+        price: "1234567890123.45".parse().unwrap(),
+        maybe_price: Some("0.1".parse().unwrap()),
     };
     e.save(db).unwrap();
     assert!(e.id > 0);
@@ -141,6 +144,59 @@ fn every_field_type_round_trips(db: &Database) {
         took.parse_input("1 day, 2:00:00").unwrap(),
         Value::Duration(chrono::TimeDelta::hours(26))
     );
+    // Decimals are exact, compare as numbers and keep their digits.
+    let loaded = Everything::objects()
+        .get(db, Everything::ID.eq(e.id))
+        .unwrap();
+    assert_eq!(
+        loaded.price,
+        "1234567890123.45".parse::<tack_orm::Decimal>().unwrap()
+    );
+    assert_eq!(loaded.maybe_price.unwrap().to_string(), "0.1");
+    let dear = Everything::PRICE.gt("999999999999.99".parse::<tack_orm::Decimal>().unwrap());
+    assert_eq!(Everything::objects().filter(dear).count(db).unwrap(), 1);
+    let price = Everything::meta().try_field("price").unwrap();
+    assert_eq!(
+        price.parse_input(" 12.50 ").unwrap(),
+        Value::Decimal("12.50".parse().unwrap())
+    );
+    assert!(price.parse_input("twelve").is_err());
+    assert_eq!(
+        Value::from_json(&serde_json::json!(0.3), tack_orm::FieldKind::Decimal).unwrap(),
+        Value::Decimal("0.3".parse().unwrap()),
+        "a JSON number's digits, not a float's"
+    );
+    assert_eq!(
+        Value::Decimal("12.50".parse().unwrap()).to_json(),
+        serde_json::json!("12.50")
+    );
+    // More digits than SQLite keeps exactly: refused there, not rounded.
+    let mut precise = loaded.clone();
+    precise.id = 0;
+    precise.price = "12345678901234567.891".parse().unwrap();
+    let saved = precise.save(db);
+    match db.dialect() {
+        tack_orm::Dialect::Sqlite => {
+            let error = saved.expect_err("SQLite would round it");
+            assert!(
+                error
+                    .to_string()
+                    .contains("has 20 significant digits; SQLite keeps 15"),
+                "{error}"
+            );
+        }
+        _ => {
+            saved.unwrap();
+            let back = Everything::objects()
+                .get(db, Everything::ID.eq(precise.id))
+                .unwrap();
+            assert_eq!(back.price.to_string(), "12345678901234567.891");
+            Everything::objects()
+                .filter(Everything::ID.eq(precise.id))
+                .delete(db)
+                .unwrap();
+        }
+    }
     assert_eq!(
         Everything::objects()
             .filter(Everything::FLAG.eq(true))

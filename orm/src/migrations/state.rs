@@ -45,6 +45,7 @@ pub(crate) fn kind_from_name(name: &str) -> Option<FieldKind> {
         "date" => FieldKind::Date,
         "time" => FieldKind::Time,
         "duration" => FieldKind::Duration,
+        "decimal" => FieldKind::Decimal,
         "datetime" => FieldKind::DateTime,
         "uuid" => FieldKind::Uuid,
         "json" => FieldKind::Json,
@@ -307,6 +308,7 @@ pub(crate) fn default_json(value: &Value) -> Option<serde_json::Value> {
         Value::Date(d) => J::String(d.to_string()),
         Value::Time(t) => J::String(t.to_string()),
         Value::Duration(d) => J::from(crate::value::micros(*d)),
+        Value::Decimal(d) => J::String(d.to_string()),
         Value::DateTime(dt) => J::String(dt.to_rfc3339()),
         Value::Uuid(u) => J::String(u.to_string()),
         Value::Json(j) => j.clone(),
@@ -349,6 +351,7 @@ pub(crate) fn default_value(kind: FieldKind, json: &serde_json::Value) -> Result
         FieldKind::Duration => Value::Duration(chrono::TimeDelta::microseconds(
             json.as_i64().ok_or_else(bad)?,
         )),
+        FieldKind::Decimal => Value::Decimal(text()?.parse().map_err(|_| bad())?),
         FieldKind::DateTime => Value::DateTime(
             chrono::DateTime::parse_from_rfc3339(text()?)
                 .map_err(|_| bad())?

@@ -221,6 +221,8 @@ pub struct Everything {
     pub clock: NaiveTime,
     pub maybe_clock: Option<NaiveTime>,
     pub took: chrono::TimeDelta,
+    pub price: tack_orm::Decimal,
+    pub maybe_price: Option<tack_orm::Decimal>,
 }
 
 pub fn all_models() -> Vec<&'static tack_orm::ModelMeta> {
