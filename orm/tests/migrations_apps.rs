@@ -510,4 +510,45 @@ both_backends!(
     squashed_migrations_stand_for_the_ones_they_replace,
     rust_data_migrations_run_in_the_transaction,
     databases_from_before_apps_keep_working,
+    decimal_columns_migrate,
 );
+
+mod priced {
+    use tack_orm::prelude::*;
+    #[derive(Model, Clone, Debug)]
+    #[tack(app = "shop", table = "shop_priced")]
+    pub struct Priced {
+        pub id: i64,
+        pub price: tack_orm::Decimal,
+        pub discount: Option<tack_orm::Decimal>,
+    }
+}
+
+/// A decimal column comes and goes with migrations, and keeps its digits.
+fn decimal_columns_migrate(url: &str, dir: &Path) {
+    use tack_orm::prelude::*;
+    let models = [priced::Priced::meta()];
+    let outcome = migrations::makemigrations(&models, dir).expect("makemigrations");
+    let MakeOutcome::Written { path, .. } = outcome else {
+        panic!("a migration")
+    };
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(text.contains(r#""type": "decimal""#), "{text}");
+    let db = Database::connect(url).expect("connect");
+    let set = Migrations::from_dir(dir).expect("load");
+    migrations::migrate(&db, &set, None).expect("migrate");
+    assert!(
+        migrations::check(&db, &models, &set)
+            .expect("check")
+            .is_ok()
+    );
+    let mut row = priced::Priced {
+        id: 0,
+        price: "19.99".parse().unwrap(),
+        discount: None,
+    };
+    row.save(&db).expect("save");
+    let back = priced::Priced::objects().all(&db).expect("load");
+    assert_eq!(back[0].price.to_string(), "19.99");
+    migrations::migrate(&db, &set, Some("zero")).expect("back to zero");
+}
