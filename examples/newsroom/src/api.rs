@@ -171,6 +171,83 @@ pub fn announce(db: &Database, groups: &Groups, comment: &Comment) {
     }
 }
 
+/// The API token endpoints (hand-written handlers in `accounts`).
+fn document_tokens(doc: &mut ApiDoc) -> Result<(), tack_apidoc::Error> {
+    use serde_json::json;
+    let time = json!({"type": "string", "format": "date-time"});
+    let record = json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The token's public id, to revoke it by."},
+            "name": {"type": "string"},
+            "created_at": time,
+            "expires_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "required": ["id", "name", "created_at", "expires_at"],
+    });
+    let mut minted = record.clone();
+    minted["properties"]["token"] =
+        json!({"type": "string", "description": "The bearer token, shown this once."});
+    minted["required"] = json!(["token", "id", "name", "created_at", "expires_at"]);
+    doc.route(
+        "POST",
+        "/api/auth/token/",
+        tack_apidoc::Operation::new()
+            .tag("auth")
+            .summary("Trade a password for an API token")
+            .description(
+                "Answers a bearer token for `Authorization: Bearer ...`, shown this once. \
+                 Tokens expire after 30 days; a user keeps the newest 10; a password change \
+                 revokes them all.",
+            )
+            .json_body_schema(json!({
+                "type": "object",
+                "properties": {
+                    "username": {"type": "string"},
+                    "password": {"type": "string"},
+                    "name": {"type": "string", "maxLength": crate::accounts::MAX_TOKEN_NAME_CHARS,
+                             "description": "What the token is for (default \"api\")."},
+                },
+                "required": ["username", "password"],
+                "additionalProperties": false,
+            }))
+            .response_schema(201, "The new token and its record", minted)
+            .problem(400, "The body is not the JSON described")
+            .problem(401, "Wrong username or password")
+            .problem(429, "Too many failed attempts: wait as Retry-After says")
+            .public(),
+    )?;
+    doc.route(
+        "GET",
+        "/api/auth/tokens/",
+        tack_apidoc::Operation::new()
+            .tag("auth")
+            .summary("List your live tokens, oldest first")
+            .response_schema(
+                200,
+                "The signed-in user's tokens (never the tokens themselves)",
+                json!({"type": "object", "properties": {"results": {"type": "array", "items": record}},
+                       "required": ["results"]}),
+            )
+            .problem(401, "Not signed in")
+            .security(["session"])
+            .security(["bearer"]),
+    )?;
+    doc.route(
+        "DELETE",
+        "/api/auth/tokens/{id}/",
+        tack_apidoc::Operation::new()
+            .tag("auth")
+            .summary("Revoke one of your tokens")
+            .response_empty(204, "Revoked")
+            .problem(401, "Not signed in")
+            .problem(404, "You have no token with this id")
+            .security(["session", "csrf"])
+            .security(["bearer"]),
+    )?;
+    Ok(())
+}
+
 /// The OpenAPI document of the whole API and the service answering
 /// `/api/openapi.json` and `/api/docs/`.
 pub fn docs(
@@ -187,6 +264,7 @@ pub fn docs(
             "comments",
             "Readers' comments, pushed live to the article page.",
         )
+        .with_tag("auth", "API tokens for scripts.")
         .with_security_scheme("session", SecurityScheme::session_cookie("sessionid"))
         .with_security_scheme("csrf", SecurityScheme::csrf_header("X-CSRFToken"))
         .with_security_scheme("bearer", SecurityScheme::bearer());
@@ -199,6 +277,7 @@ pub fn docs(
     };
     articles.document_with(&mut doc, "/api/articles", secure)?;
     comments.document_with(&mut doc, "/api/comments", secure)?;
+    document_tokens(&mut doc)?;
     Ok(DocsService::new(doc.build()?)
         .with_json_path("/api/openapi.json")
         .with_page_path("/api/docs/"))

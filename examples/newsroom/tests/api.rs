@@ -164,9 +164,23 @@ async fn openapi_document_and_docs_page() {
         "/api/articles/{id}/",
         "/api/comments/",
         "/api/comments/{id}/",
+        "/api/auth/token/",
+        "/api/auth/tokens/",
+        "/api/auth/tokens/{id}/",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
+    let mint = &doc["paths"]["/api/auth/token/"]["post"];
+    assert_eq!(
+        mint["requestBody"]["content"]["application/json"]["schema"]["required"],
+        serde_json::json!(["username", "password"])
+    );
+    assert!(mint["responses"].get("201").is_some(), "{mint}");
+    assert!(
+        doc["paths"]["/api/auth/tokens/{id}/"]
+            .get("delete")
+            .is_some()
+    );
     for scheme in ["session", "csrf", "bearer"] {
         assert!(
             doc["components"]["securitySchemes"].get(scheme).is_some(),
