@@ -411,7 +411,11 @@ pub fn app_with_database(settings: &Settings, db: Database) -> Result<App, Start
 }
 
 fn build(settings: &Settings, db: Database, readiness: Readiness) -> Result<App, StartError> {
-    let health = HealthLayer::new(db.clone(), readiness.clone());
+    let migrations = crate::db::migrations().map_err(|error| StartError::Database {
+        url: settings.database_url.clone(),
+        source: error.into(),
+    })?;
+    let health = HealthLayer::new(db.clone(), migrations, readiness.clone());
     let db = AsyncDatabase::new(db, DATABASE_THREADS);
     // The session table comes with tack-sessions' migration (`db::open`).
     let sessions = DbStore::new(db.clone());

@@ -13,6 +13,7 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode, header};
 use tack_http::Body;
 use tack_orm::Database;
+use tack_orm::migrations::Migrations;
 use tower::{Layer, Service};
 
 /// How long `/readyz` waits for the database.
@@ -92,13 +93,18 @@ impl Readiness {
 #[derive(Clone)]
 pub struct HealthLayer {
     db: Database,
+    migrations: Arc<Migrations>,
     readiness: Readiness,
 }
 
 impl HealthLayer {
-    /// Checks `db` and watches `readiness`.
-    pub fn new(db: Database, readiness: Readiness) -> Self {
-        HealthLayer { db, readiness }
+    /// Checks `db` against `migrations` and watches `readiness`.
+    pub fn new(db: Database, migrations: Migrations, readiness: Readiness) -> Self {
+        HealthLayer {
+            db,
+            migrations: Arc::new(migrations),
+            readiness,
+        }
     }
 }
 
@@ -160,12 +166,11 @@ impl HealthLayer {
         if self.readiness.is_draining() {
             return vec!["shutting down".to_owned()];
         }
-        let db = self.db.clone();
+        let (db, migrations) = (self.db.clone(), self.migrations.clone());
         // Read-only: no lock, no write, so probes never queue behind a
         // migration run or a writer.
-        let check = tokio::task::spawn_blocking(move || {
-            tack_orm::migrations::unapplied(&db, &crate::db::migrations()?)
-        });
+        let check =
+            tokio::task::spawn_blocking(move || tack_orm::migrations::unapplied(&db, &migrations));
         // The answer is public: the details go to the log only.
         match tokio::time::timeout(READY_TIMEOUT, check).await {
             Err(_) => vec![format!(

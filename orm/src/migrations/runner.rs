@@ -726,15 +726,7 @@ impl<'a> Graph<'a> {
 
     /// The schema after the first `count` migrations of this run's list.
     fn state_after(&self, count: usize) -> Result<ProjectState> {
-        let mut state = ProjectState::default();
-        for m in &self.list[..count] {
-            for op in &m.operations {
-                state.apply(op).map_err(|e| {
-                    Error::query(format!("migration {}: {}: {e}", m.label(), op.describe()))
-                })?;
-            }
-        }
-        Ok(state)
+        super::set::state_of(self.list[..count].iter().copied())
     }
 }
 

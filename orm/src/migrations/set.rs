@@ -448,15 +448,7 @@ impl Migrations {
     /// The schema after the first `count` migrations (squashed migrations
     /// stand for the ones they replace, which are skipped).
     pub(crate) fn state_after(&self, count: usize) -> Result<ProjectState> {
-        let mut state = ProjectState::default();
-        for m in self.list[..count].iter().filter(|m| !self.is_replaced(m)) {
-            for op in &m.operations {
-                state.apply(op).map_err(|e| {
-                    Error::query(format!("migration {}: {}: {e}", m.label(), op.describe()))
-                })?;
-            }
-        }
-        Ok(state)
+        state_of(self.list[..count].iter().filter(|m| !self.is_replaced(m)))
     }
 
     /// The schema all the migrations add up to.
@@ -485,6 +477,21 @@ impl fmt::Display for Migrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.names().join(", "))
     }
+}
+
+/// The schema `migrations` add up to, applied in the order given.
+pub(crate) fn state_of<'a>(
+    migrations: impl Iterator<Item = &'a Migration>,
+) -> Result<ProjectState> {
+    let mut state = ProjectState::default();
+    for m in migrations {
+        for op in &m.operations {
+            state.apply(op).map_err(|e| {
+                Error::query(format!("migration {}: {}: {e}", m.label(), op.describe()))
+            })?;
+        }
+    }
+    Ok(state)
 }
 
 fn read_dir(folder: &Path) -> Result<Vec<(String, String)>> {
