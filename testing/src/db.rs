@@ -1,5 +1,6 @@
 //! Temporary databases for tests: a SQLite file always, a PostgreSQL schema
-//! when `TACK_TEST_POSTGRES` names a server.
+//! when `TACK_TEST_POSTGRES` names a server; the Redis server named by
+//! `TACK_TEST_REDIS`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,12 +34,30 @@ pub fn sqlite() -> TempSqlite {
 }
 
 /// The PostgreSQL URL from `TACK_TEST_POSTGRES`, or `None` after printing
-/// that `test` is skipped.
+/// that `test` is skipped. Under `CI=true` a missing URL fails the test
+/// instead: CI must not pass by skipping.
 pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var(POSTGRES_ENV) {
+    server_url(POSTGRES_ENV, "PostgreSQL", test)
+}
+
+/// The environment variable naming the Redis server tests may use.
+pub const REDIS_ENV: &str = "TACK_TEST_REDIS";
+
+/// The Redis URL from `TACK_TEST_REDIS`, or `None` after printing that
+/// `test` is skipped (a failure under `CI=true`, as [`postgres_url`]).
+pub fn redis_url(test: &str) -> Option<String> {
+    server_url(REDIS_ENV, "Redis", test)
+}
+
+fn server_url(variable: &str, server: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!("skipping {test} on PostgreSQL: {POSTGRES_ENV} is unset");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test} needs {server}: set {variable} (CI=true, so it cannot be skipped)"
+            );
+            println!("skipping {test} on {server}: {variable} is unset");
             None
         }
     }

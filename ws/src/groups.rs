@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use crate::{Connection, Error, Message};
 
@@ -23,6 +24,14 @@ pub trait ChannelLayer: Send + Sync + 'static {
     /// Registers `deliver`, called for every message published on the layer
     /// by any instance.
     fn subscribe(&self, deliver: Deliver) -> Result<(), Error>;
+
+    /// Waits, for at most `timeout`, until every broadcast published so far
+    /// has left this process (a server shutting down calls it last). A
+    /// layer that publishes synchronously has nothing to wait for.
+    fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        let _ = timeout;
+        Ok(())
+    }
 }
 
 /// The in-process channel layer: a broadcast reaches the connections of this
@@ -85,8 +94,8 @@ impl ChannelLayer for InMemoryLayer {
 /// thread. Clones share the same groups.
 ///
 /// Broadcasts go through the [`ChannelLayer`], so with
-/// `PostgresLayer` (feature `postgres`) they reach the clients of every
-/// app server. Connections leave their groups by themselves when they close.
+/// `PostgresLayer` (feature `postgres`) or `RedisLayer` (feature `redis`)
+/// they reach the clients of every app server. Connections leave their groups by themselves when they close.
 #[derive(Clone)]
 pub struct Groups {
     inner: Arc<GroupsInner>,
@@ -177,6 +186,13 @@ impl Groups {
         value: &T,
     ) -> Result<(), Error> {
         self.broadcast(group, Message::json(value)?)
+    }
+
+    /// Waits, for at most `timeout`, until the broadcasts made so far have
+    /// left this process for the channel layer's server: call it when
+    /// shutting down, after the last request.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.inner.layer.flush(timeout)
     }
 
     /// How many connections of this process are in `group`.

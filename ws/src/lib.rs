@@ -17,6 +17,12 @@ pub mod handshake;
 mod keepalive;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(any(feature = "postgres", feature = "redis"))]
+mod remote;
+#[cfg(any(feature = "postgres", feature = "redis"))]
+mod wire;
 
 pub use config::WsConfig;
 pub use connection::{Connection, Message};
@@ -27,6 +33,8 @@ pub use error::Error;
 pub use groups::{ChannelLayer, Deliver, Groups, InMemoryLayer};
 #[cfg(feature = "postgres")]
 pub use postgres::{PAYLOAD_TABLE, PAYLOAD_TTL_SECONDS, PostgresLayer};
+#[cfg(feature = "redis")]
+pub use redis::RedisLayer;
 /// The shared UTF-8 bytes of a text [`Message`].
 pub use tungstenite::Utf8Bytes;
 /// Websocket close codes (1000 normal, 1001 going away, 1008 policy, 1009 too big, 1011 error).

@@ -12,19 +12,16 @@
 //! Rows older than [`PAYLOAD_TTL_SECONDS`] are deleted by later large
 //! broadcasts.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
-use serde::{Deserialize, Serialize};
 
-use crate::groups::{Subscribers, validate_group};
-use crate::{ChannelLayer, Deliver, Error, Message};
+use crate::Error;
+use crate::remote::{Link, Listening, Remote};
+use crate::wire::{self, Received};
 
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 const PAYLOAD_LIMIT: usize = 7999;
@@ -38,24 +35,6 @@ pub const PAYLOAD_TTL_SECONDS: u32 = 300;
 /// The advisory lock key taken while the payload table is created.
 const TABLE_LOCK: i64 = 0x0074_6163_6b5f_7773; // "tack_ws"
 
-/// The wire form of one broadcast in a NOTIFY payload: the broadcast
-/// itself, or the id of its row in [`PAYLOAD_TABLE`].
-#[derive(Serialize, Deserialize)]
-struct Envelope<'a> {
-    /// The group.
-    #[serde(default)]
-    g: std::borrow::Cow<'a, str>,
-    /// The id of the stored envelope, for a broadcast too big to notify.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    r: Option<i64>,
-    /// Text payload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    t: Option<std::borrow::Cow<'a, str>>,
-    /// Binary payload, base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    b: Option<String>,
-}
-
 /// The PostgreSQL LISTEN/NOTIFY channel layer. Clones share the layer.
 ///
 /// Every instance (one per app server) connected to the same database and
@@ -66,28 +45,7 @@ struct Envelope<'a> {
 /// is reconnected by both threads, with the error logged.
 #[derive(Clone)]
 pub struct PostgresLayer {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    channel: String,
-    publisher: Mutex<Sender<String>>,
-    subscribers: Arc<Subscribers>,
-    stop: Arc<AtomicBool>,
-}
-
-impl std::fmt::Debug for PostgresLayer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresLayer")
-            .field("channel", &self.inner.channel)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
+    inner: Arc<Remote>,
 }
 
 impl PostgresLayer {
@@ -101,119 +59,31 @@ impl PostgresLayer {
                 reason: "a PostgreSQL channel name has 1 to 63 bytes and no NUL",
             });
         }
-        let subscribers: Arc<Subscribers> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let listener = Listener {
+        let listen = {
+            let (url, channel) = (url.to_owned(), channel.to_owned());
+            move |listening| {
+                Listener {
+                    url,
+                    channel,
+                    listening,
+                }
+                .run()
+            }
+        };
+        let notify = Notify {
             url: url.to_owned(),
             channel: channel.to_owned(),
-            subscribers: subscribers.clone(),
-            stop: stop.clone(),
+            table_ready: false,
         };
-        spawn("tack-ws-pg-listen", move || listener.run(ready_tx))?;
-
-        let (publish_tx, publish_rx) = mpsc::channel::<String>();
-        let (pub_ready_tx, pub_ready_rx) = mpsc::channel();
-        let (url_owned, channel_owned) = (url.to_owned(), channel.to_owned());
-        spawn("tack-ws-pg-notify", move || {
-            publish(&url_owned, &channel_owned, publish_rx, pub_ready_tx)
-        })?;
-
-        for ready in [ready_rx, pub_ready_rx] {
-            match ready.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    stop.store(true, Ordering::SeqCst);
-                    return Err(layer_error(
-                        format!("cannot connect the channel layer to {}", redact(url)),
-                        error,
-                    ));
-                }
-                Err(_) => {
-                    return Err(Error::Layer {
-                        message: "the channel layer's thread stopped".into(),
-                        source: None,
-                    });
-                }
-            }
-        }
+        let names = ("tack-ws-pg-listen", "tack-ws-pg-notify");
+        let inner = Remote::start(names, url, channel, listen, notify)?;
         Ok(PostgresLayer {
-            inner: Arc::new(Inner {
-                channel: channel.to_owned(),
-                publisher: Mutex::new(publish_tx),
-                subscribers,
-                stop,
-            }),
+            inner: Arc::new(inner),
         })
     }
-
-    /// The channel this layer listens on.
-    pub fn channel(&self) -> &str {
-        &self.inner.channel
-    }
 }
 
-impl ChannelLayer for PostgresLayer {
-    fn publish(&self, group: &str, message: &Message) -> Result<(), Error> {
-        validate_group(group)?;
-        let envelope = match message {
-            Message::Text(text) => Envelope {
-                g: group.into(),
-                r: None,
-                t: Some(text.as_str().into()),
-                b: None,
-            },
-            Message::Binary(bytes) => Envelope {
-                g: group.into(),
-                r: None,
-                t: None,
-                b: Some(STANDARD.encode(bytes)),
-            },
-        };
-        let payload = serde_json::to_string(&envelope)?;
-        let publisher = self
-            .inner
-            .publisher
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        publisher.send(payload).map_err(|_| Error::Layer {
-            message: "the channel layer's publisher thread stopped".into(),
-            source: None,
-        })
-    }
-
-    fn subscribe(&self, deliver: Deliver) -> Result<(), Error> {
-        self.inner.subscribers.add(deliver);
-        Ok(())
-    }
-}
-
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), Error> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(f)
-        .map(drop)
-        .map_err(|error| layer_error("cannot start the channel layer's thread".into(), error))
-}
-
-fn layer_error(message: String, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Layer {
-        message,
-        source: Some(Box::new(source)),
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-            None => url.to_owned(),
-        },
-        _ => url.to_owned(),
-    }
-}
+crate::remote::remote_layer!(PostgresLayer);
 
 fn quote(channel: &str) -> String {
     format!("\"{}\"", channel.replace('"', "\"\""))
@@ -251,7 +121,7 @@ fn notify(client: &mut Client, channel: &str, payload: &str) -> Result<(), postg
             &[&channel, &payload],
         )?
         .get(0);
-    let reference = format!("{{\"r\":{id}}}");
+    let reference = wire::encode_stored(id);
     transaction.execute("SELECT pg_notify($1, $2)", &[&channel, &reference])?;
     transaction.execute(
         &format!(
@@ -262,62 +132,35 @@ fn notify(client: &mut Client, channel: &str, payload: &str) -> Result<(), postg
     transaction.commit()
 }
 
-/// The publisher thread: one NOTIFY per queued payload, reconnecting on failure.
-fn publish(
-    url: &str,
-    channel: &str,
-    payloads: Receiver<String>,
-    ready: Sender<Result<(), postgres::Error>>,
-) {
-    let mut client = match Client::connect(url, NoTls) {
-        Ok(client) => {
-            let _ = ready.send(Ok(()));
-            Some(client)
+/// The publishing connection: one NOTIFY per broadcast.
+struct Notify {
+    url: String,
+    channel: String,
+    /// Whether [`PAYLOAD_TABLE`] is known to exist.
+    table_ready: bool,
+}
+
+impl Link for Notify {
+    type Connection = Client;
+    type Error = postgres::Error;
+
+    fn connect(&mut self) -> Result<Client, postgres::Error> {
+        Client::connect(&self.url, NoTls)
+    }
+
+    fn send(&mut self, client: &mut Client, payload: &str) -> Result<(), postgres::Error> {
+        if payload.len() > PAYLOAD_LIMIT && !self.table_ready {
+            create_payload_table(client)?;
+            self.table_ready = true;
         }
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            return;
-        }
-    };
-    let mut table_ready = false;
-    // Ends when every handle on the layer is dropped.
-    for payload in payloads {
-        for attempt in 0..2 {
-            let connected = match client.take() {
-                Some(client) => Ok(client),
-                None => Client::connect(url, NoTls),
-            };
-            let result = connected.and_then(|mut connected| {
-                let mut sent = Ok(());
-                if payload.len() > PAYLOAD_LIMIT && !table_ready {
-                    sent = create_payload_table(&mut connected);
-                    table_ready = sent.is_ok();
-                }
-                let sent = sent.and_then(|()| notify(&mut connected, channel, &payload));
-                client = Some(connected);
-                sent
-            });
-            match result {
-                Ok(_) => break,
-                Err(error) => {
-                    client = None;
-                    if attempt == 1 {
-                        tracing::error!(
-                            channel,
-                            "tack-ws: a broadcast was lost: NOTIFY failed: {error}"
-                        );
-                    }
-                }
-            }
-        }
+        notify(client, &self.channel, payload)
     }
 }
 
 struct Listener {
     url: String,
     channel: String,
-    subscribers: Arc<Subscribers>,
-    stop: Arc<AtomicBool>,
+    listening: Listening<postgres::Error>,
 }
 
 impl Listener {
@@ -327,7 +170,8 @@ impl Listener {
         Ok(client)
     }
 
-    fn run(self, ready: Sender<Result<(), postgres::Error>>) {
+    fn run(self) {
+        let ready = &self.listening.ready;
         let mut client = match self.connect() {
             Ok(client) => {
                 let _ = ready.send(Ok(()));
@@ -341,7 +185,7 @@ impl Listener {
         // A second connection reads stored broadcasts: the first is busy
         // listening. Opened on the first large broadcast.
         let mut reader: Option<Client> = None;
-        while !self.stop.load(Ordering::SeqCst) {
+        while !self.listening.stop.load(Ordering::SeqCst) {
             let failure = {
                 let mut notifications = client.notifications();
                 let mut iter = notifications.timeout_iter(Duration::from_millis(250));
@@ -356,7 +200,7 @@ impl Listener {
             if let Some(error) = failure {
                 tracing::error!(channel = %self.channel, "tack-ws: the channel layer lost its listener: {error}");
                 client = loop {
-                    if self.stop.load(Ordering::SeqCst) {
+                    if self.listening.stop.load(Ordering::SeqCst) {
                         return;
                     }
                     std::thread::sleep(Duration::from_secs(1));
@@ -386,61 +230,37 @@ impl Listener {
     }
 
     fn deliver(&self, payload: &str, reader: &mut Option<Client>) {
-        let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(payload) else {
-            tracing::warn!(channel = %self.channel, "tack-ws: ignoring a NOTIFY payload that is not a broadcast");
-            return;
-        };
-        if let Some(id) = envelope.r {
-            match self.fetch(id, reader) {
-                Ok(stored) => self.deliver_envelope(&stored),
+        match wire::decode(payload.as_bytes()) {
+            Received::Broadcast(group, message) => {
+                self.listening.subscribers.deliver(&group, &message)
+            }
+            Received::Stored(id) => match self.fetch(id, reader) {
+                // A stored payload is a broadcast itself, never another id.
+                Ok(stored) => match wire::decode(stored.as_bytes()) {
+                    Received::Broadcast(group, message) => {
+                        self.listening.subscribers.deliver(&group, &message)
+                    }
+                    _ => tracing::warn!(
+                        channel = %self.channel,
+                        "tack-ws: ignoring a stored payload that is not a broadcast"
+                    ),
+                },
                 Err(error) => tracing::error!(
                     channel = %self.channel,
                     "tack-ws: a large broadcast was lost: reading row {id} of {PAYLOAD_TABLE} failed: {error}"
                 ),
-            }
-            return;
-        }
-        self.deliver_parsed(envelope);
-    }
-
-    /// Delivers a stored envelope: a broadcast itself, never another id.
-    fn deliver_envelope(&self, payload: &str) {
-        match serde_json::from_str::<Envelope<'_>>(payload) {
-            Ok(envelope) if envelope.r.is_none() => self.deliver_parsed(envelope),
-            _ => {
-                tracing::warn!(channel = %self.channel, "tack-ws: ignoring a stored payload that is not a broadcast")
-            }
-        }
-    }
-
-    fn deliver_parsed(&self, envelope: Envelope<'_>) {
-        let message = match (envelope.t, envelope.b) {
-            (Some(text), _) => Message::text(text.into_owned()),
-            (None, Some(b64)) => match STANDARD.decode(b64) {
-                Ok(bytes) => Message::binary(bytes),
-                Err(_) => return,
             },
-            (None, None) => return,
-        };
-        self.subscribers.deliver(&envelope.g, &message);
+            Received::Foreign => tracing::warn!(
+                channel = %self.channel,
+                "tack-ws: ignoring a NOTIFY payload that is not a broadcast"
+            ),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://app:secret@db/news"),
-            "postgres://app:***@db/news"
-        );
-        assert_eq!(
-            redact("postgres://postgres@db/news"),
-            "postgres://postgres@db/news"
-        );
-    }
 
     #[test]
     fn quotes_channel_names() {

@@ -108,3 +108,23 @@ fn sending_from_another_thread_through_the_handle() {
     client.send(tungstenite::Message::text("resize")).unwrap();
     assert_eq!(read_text(&mut client), "done: resize");
 }
+
+/// The channel-layer conformance suite on the in-process layer: two
+/// `Groups` sharing one `InMemoryLayer` stand for two servers.
+fn two_in_memory() -> (Groups, Groups) {
+    let layer = tack_ws::InMemoryLayer::new();
+    (
+        Groups::new(layer.clone()).unwrap(),
+        Groups::new(layer).unwrap(),
+    )
+}
+
+#[test]
+fn the_in_memory_layer_conforms() {
+    let (a, b) = two_in_memory();
+    layers::broadcasts_reach_clients_of_both_servers(a, b);
+    let (a, b) = two_in_memory();
+    layers::large_broadcasts_arrive_whole_and_in_order(a, b);
+    let (a, b) = two_in_memory();
+    layers::a_flush_sends_everything_before_the_layer_goes(a, b);
+}

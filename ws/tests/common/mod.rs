@@ -181,3 +181,5 @@ pub fn connected(events: &Receiver<Event>) -> u64 {
         other => panic!("expected a connection, got {other:?}"),
     }
 }
+
+pub mod layers;
