@@ -22,12 +22,15 @@ use tack_sessions::{DbStore, Messages, SecretKey, SessionLayer};
 use crate::health::{HealthLayer, Readiness};
 use tack_templates::minijinja::value::{Object, ObjectRepr};
 use tack_templates::{Serde, Templates, Value, context};
-use tack_ws::{Connection, Consumer, Groups, PostgresLayer, WebSocketEndpoint, WsConfig};
+use tack_ws::{
+    Connection, Consumer, Groups, PostgresLayer, RedisLayer, WebSocketEndpoint, WsConfig,
+};
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 use crate::Settings;
 use crate::models::{Article, Status};
+use crate::settings::ChannelLayerSetting;
 use crate::{accounts, api, pages};
 
 /// Where the app's own files live (templates and static files are also
@@ -137,15 +140,17 @@ impl Newsroom {
                 Some(Value::from(Serde(messages)))
             })
             .build()?;
-        // Across several app servers on PostgreSQL, LISTEN/NOTIFY carries each
-        // broadcast to every server; a single SQLite process keeps it in memory.
-        let groups = if settings.database_url.starts_with("postgres") {
-            Groups::new(PostgresLayer::connect(
-                &settings.database_url,
-                "newsroom_live",
-            )?)?
-        } else {
-            Groups::in_memory()
+        // Across several app servers, LISTEN/NOTIFY or Redis pub/sub carries
+        // each broadcast to every server; a single process keeps it in memory.
+        tracing::info!(layer = %settings.channel_layer, "live comments travel through this channel layer");
+        let groups = match &settings.channel_layer {
+            ChannelLayerSetting::Memory => Groups::in_memory(),
+            ChannelLayerSetting::Postgres(url) => {
+                Groups::new(PostgresLayer::connect(url, LIVE_CHANNEL)?)?
+            }
+            ChannelLayerSetting::Redis(url) => {
+                Groups::new(RedisLayer::connect(url, LIVE_CHANNEL)?)?
+            }
         };
         std::fs::create_dir_all(&settings.media_root).map_err(|source| StartError::Media {
             path: settings.media_root.clone(),
@@ -194,12 +199,9 @@ pub fn article_group(slug: &str) -> String {
     format!("article-{slug}")
 }
 
-/// One viewer of an article's live comments: joins the article's group.
-/// Only published articles have viewers, as only they have a page; a
-/// draft's slug is refused like an unknown one, so its comments stay with
-/// the editors.
+/// One viewer of an article's live comments: joins the article's group
+/// (the route has checked that the article is published).
 struct ArticleViewer {
-    db: Database,
     groups: Groups,
 }
 
@@ -209,40 +211,42 @@ impl Consumer for ArticleViewer {
         connection: &Connection,
         request: &http::request::Parts,
     ) -> Result<(), Problem> {
-        let slug = request
-            .extensions
-            .get::<PathParams>()
-            .and_then(|params| params.get("slug"))
-            .ok_or_else(|| Problem::not_found("No article in the path."))?;
-        // One indexed lookup per connection, before the upgrade is answered.
-        let published = Article::objects()
-            .filter(Article::SLUG.eq(slug) & Article::STATUS.eq(Status::Published))
-            .exists(&self.db)
-            .map_err(|error| {
-                tracing::error!(%error, "live comments: the article lookup failed");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE)
-                    .with_detail("The database could not answer; try again shortly.")
-            })?;
-        if !published {
-            return Err(Problem::not_found("No published article has this slug."));
-        }
+        let slug = article_slug(request).ok_or_else(no_article_in_the_path)?;
         self.groups
             .join(&article_group(slug), connection)
             .map_err(|error| error.to_problem())
     }
 }
 
+/// The article's slug from the route's path parameters.
+fn article_slug(request: &http::request::Parts) -> Option<&str> {
+    request
+        .extensions
+        .get::<PathParams>()
+        .and_then(|params| params.get("slug"))
+}
+
+fn no_article_in_the_path() -> Problem {
+    Problem::not_found("No article in the path.")
+}
+
+/// A boxed future, for handlers whose future type cannot be named.
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
 /// `/ws/articles/{slug}/`: pushes `comment.created` events to the article's
-/// viewers. When the process drains, every viewer gets a 1001 (going away)
-/// close, and the page's script reconnects (to another process).
+/// viewers. Only published articles have viewers, as only they have a
+/// page: a draft's slug is refused like an unknown one, so its comments
+/// stay with the editors (one indexed lookup, on the database's threads,
+/// before the upgrade is answered). When the process drains, every viewer
+/// gets a 1001 (going away) close, and the page's script reconnects (to
+/// another process); when it finishes, the channel layer sends what is
+/// still queued.
 fn live_comments(
     state: &Arc<Newsroom>,
     readiness: &Readiness,
-) -> WebSocketEndpoint<impl Fn() -> ArticleViewer + Send + Sync + 'static> {
+) -> impl Fn(Request<Body>) -> BoxFuture<Response> + Send + Sync + 'static {
     let groups = state.groups.clone();
-    let db = state.db.database().clone();
     let endpoint = WebSocketEndpoint::tokio(move || ArticleViewer {
-        db: db.clone(),
         groups: groups.clone(),
     })
     .with_config(WsConfig::new().with_max_message_size(64 * 1024));
@@ -252,7 +256,42 @@ fn live_comments(
         move || closing.close_all(tack_ws::CloseCode::Away, "the server is shutting down"),
         move || open.open_connections(),
     );
-    endpoint
+    // The last requests' broadcasts leave before the process does.
+    let groups = state.groups.clone();
+    readiness.on_finish(move |timeout| {
+        if let Err(error) = groups.flush(timeout) {
+            tracing::warn!(%error, "broadcasts still queued at exit are lost");
+        }
+    });
+    let db = state.db.clone();
+    move |request: Request<Body>| {
+        let (db, endpoint) = (db.clone(), endpoint.clone());
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let Some(slug) = article_slug(&parts).map(str::to_owned) else {
+                return no_article_in_the_path().into_response();
+            };
+            let published = db
+                .run(move |db| {
+                    Article::objects()
+                        .filter(Article::SLUG.eq(&slug) & Article::STATUS.eq(Status::Published))
+                        .exists(db)
+                })
+                .await;
+            match published {
+                Ok(true) => endpoint.accept(Request::from_parts(parts, body)),
+                Ok(false) => {
+                    Problem::not_found("No published article has this slug.").into_response()
+                }
+                Err(error) => {
+                    tracing::error!(%error, "live comments: the article lookup failed");
+                    Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                        .with_detail("The database could not answer; try again shortly.")
+                        .into_response()
+                }
+            }
+        })
+    }
 }
 
 /// A handler taking the app's state, as the router's request handler.
@@ -319,7 +358,10 @@ fn routes(state: &Arc<Newsroom>, readiness: &Readiness) -> Result<Router, StartE
             delete(with_state(state, accounts::token_revoke)),
         )
         .name("api-token-revoke")
-        .route_service("/ws/articles/{slug:slug}/", live_comments(state, readiness))
+        .route(
+            "/ws/articles/{slug:slug}/",
+            get(live_comments(state, readiness)),
+        )
         .name("article-live")
         // Routed with the full path kept, so the sign-in guard's `?next=`
         // and the pages' links name /write/... (a nested service sees the
@@ -383,6 +425,10 @@ pub enum StartError {
 
 /// Worker threads that run database queries off the async executor.
 const DATABASE_THREADS: usize = 4;
+
+/// The channel (PostgreSQL) or pub/sub channel (Redis) every newsroom
+/// process shares for live comments.
+const LIVE_CHANNEL: &str = "newsroom_live";
 
 /// The newsroom as one service: what `serve` runs and tests drive.
 pub type App = BoxCloneSyncService<Request<Body>, Response, Infallible>;

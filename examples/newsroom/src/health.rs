@@ -26,7 +26,12 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Readiness {
     draining: Arc<AtomicBool>,
     holders: Arc<Mutex<Vec<Holder>>>,
+    finishers: Arc<Mutex<Vec<Finisher>>>,
 }
+
+/// What sends the last of the process's work away before it exits, given
+/// the time left.
+type Finisher = Box<dyn Fn(Duration) + Send + Sync>;
 
 /// Something holding connections open: how to close them, and how many
 /// are still open.
@@ -71,6 +76,27 @@ impl Readiness {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for holder in holders.iter() {
             (holder.close)();
+        }
+    }
+
+    /// Registers `finish`, called by [`finish`](Self::finish) once the
+    /// requests in flight are done (the channel layer's flush).
+    pub fn on_finish(&self, finish: impl Fn(Duration) + Send + Sync + 'static) {
+        self.finishers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Box::new(finish));
+    }
+
+    /// Runs what [`on_finish`](Self::on_finish) registered, each given at
+    /// most `timeout`; blocks, so an async server calls it off its workers.
+    pub fn finish(&self, timeout: Duration) {
+        let finishers = self
+            .finishers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for finish in finishers.iter() {
+            finish(timeout);
         }
     }
 

@@ -15,6 +15,9 @@ use tack_http::{Body, ClientInfo};
 use tack_orm::migrations;
 use tower::ServiceExt;
 
+/// How long the channel layer gets to send the last broadcasts at exit.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 const USAGE: &str = "usage: newsroom [COMMAND]
 
 Commands:
@@ -44,6 +47,9 @@ Settings come from the environment:
   NEWSROOM_PROXY_SSL_HEADER how a trusted proxy says HTTPS (X-Forwarded-Proto: https)
   NEWSROOM_SHUTDOWN_TIMEOUT seconds in-flight requests get after SIGTERM or Ctrl-C
                             (default 30)
+  NEWSROOM_CHANNEL_LAYER    what carries live comments between processes: memory,
+                            postgres (the database's server), a postgres:// or a
+                            redis:// URL (default: postgres on PostgreSQL, else memory)
   NEWSROOM_LOG         what is logged to standard error (default info; e.g.
                        warn,tack::request=info): one line per request, with the
                        causes of refusals and 5xx answers";
@@ -235,12 +241,15 @@ fn serve() -> Result<(), String> {
             }
         };
         match tokio::time::timeout(timeout, finished).await {
-            Ok(()) => tracing::info!("every request finished; exiting"),
+            Ok(()) => tracing::info!("every request finished"),
             Err(_) => tracing::warn!(
                 "requests still running after {} s (NEWSROOM_SHUTDOWN_TIMEOUT) are cut",
                 timeout.as_secs()
             ),
         }
+        // The broadcasts of the last requests leave through the channel layer.
+        let _ = tokio::task::spawn_blocking(move || readiness.finish(FLUSH_TIMEOUT)).await;
+        tracing::info!("exiting");
         Ok(())
     })
 }

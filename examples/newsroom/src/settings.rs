@@ -35,6 +35,60 @@ pub struct Settings {
     /// `NEWSROOM_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to
     /// finish after SIGTERM or Ctrl-C (default 30).
     pub shutdown_timeout: std::time::Duration,
+    /// `NEWSROOM_CHANNEL_LAYER`: what carries live-comment broadcasts
+    /// between processes.
+    pub channel_layer: ChannelLayerSetting,
+}
+
+/// Where websocket broadcasts travel (`NEWSROOM_CHANNEL_LAYER`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelLayerSetting {
+    /// `memory`: this process only (the default on SQLite).
+    Memory,
+    /// `postgres` (the database's own server, the default on PostgreSQL)
+    /// or a `postgres://` URL: LISTEN/NOTIFY.
+    Postgres(String),
+    /// A `redis://` or `rediss://` URL: Redis pub/sub.
+    Redis(String),
+}
+
+impl ChannelLayerSetting {
+    /// Reads `value` (`None`: unset) for a server on `database_url`.
+    fn parse(value: Option<&str>, database_url: &str) -> Result<Self, SettingsError> {
+        let on_postgres = is_postgres(database_url);
+        match value.map(str::trim) {
+            None | Some("") if on_postgres => Ok(Self::Postgres(database_url.to_owned())),
+            None | Some("") | Some("memory") => Ok(Self::Memory),
+            Some("postgres") if on_postgres => Ok(Self::Postgres(database_url.to_owned())),
+            Some(url) if is_postgres(url) => Ok(Self::Postgres(url.to_owned())),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Ok(Self::Redis(url.to_owned()))
+            }
+            Some(value) => Err(SettingsError::ChannelLayer {
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Names the layer for the log, without a password.
+impl std::fmt::Display for ChannelLayerSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, url) = match self {
+            Self::Memory => return f.write_str("memory (this process only)"),
+            Self::Postgres(url) => ("PostgreSQL LISTEN/NOTIFY", url),
+            Self::Redis(url) => ("Redis pub/sub", url),
+        };
+        // The part after the scheme and any user:password@.
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let host = host.split(['/', '?']).next().unwrap_or_default();
+        write!(f, "{kind} on {host}")
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 impl std::fmt::Debug for Settings {
@@ -50,6 +104,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("proxy_ssl_header", &self.proxy_ssl_header)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("channel_layer", &self.channel_layer)
             .finish()
     }
 }
@@ -68,6 +123,16 @@ pub enum SettingsError {
         "NEWSROOM_SHUTDOWN_TIMEOUT={value:?} is not a number of seconds; use something like 30"
     )]
     ShutdownTimeout {
+        /// The value given.
+        value: String,
+    },
+    /// `NEWSROOM_CHANNEL_LAYER` names no channel layer.
+    #[error(
+        "NEWSROOM_CHANNEL_LAYER={value:?} is not a channel layer; use memory, \
+         postgres (the database's server, when DATABASE_URL is PostgreSQL), \
+         a postgres:// URL or a redis:// URL"
+    )]
+    ChannelLayer {
         /// The value given.
         value: String,
     },
@@ -127,6 +192,8 @@ impl Settings {
                 .map(std::time::Duration::from_secs)
                 .map_err(|_| SettingsError::ShutdownTimeout { value })?,
         };
+        let channel_layer =
+            ChannelLayerSetting::parse(lookup("NEWSROOM_CHANNEL_LAYER").as_deref(), &database_url)?;
         let allowed_hosts = list("NEWSROOM_ALLOWED_HOSTS").unwrap_or_else(|| {
             vec![
                 "127.0.0.1".to_owned(),
@@ -145,6 +212,7 @@ impl Settings {
             trusted_proxies,
             proxy_ssl_header,
             shutdown_timeout,
+            channel_layer,
         })
     }
 }
@@ -268,6 +336,48 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.to_string().contains("127.0.0.1:8000"), "{error}");
+    }
+
+    #[test]
+    fn the_channel_layer_follows_the_database_unless_named() {
+        let layer =
+            |value: Option<&str>, database: &str| ChannelLayerSetting::parse(value, database);
+        let pg = "postgres://news@db/news";
+        assert_eq!(
+            layer(None, "sqlite://n.sqlite3").unwrap(),
+            ChannelLayerSetting::Memory
+        );
+        assert_eq!(
+            layer(None, pg).unwrap(),
+            ChannelLayerSetting::Postgres(pg.into())
+        );
+        assert_eq!(
+            layer(Some("postgres"), pg).unwrap(),
+            ChannelLayerSetting::Postgres(pg.into())
+        );
+        assert_eq!(
+            layer(Some("memory"), pg).unwrap(),
+            ChannelLayerSetting::Memory
+        );
+        assert_eq!(
+            layer(Some("redis://cache:6379/0"), pg).unwrap(),
+            ChannelLayerSetting::Redis("redis://cache:6379/0".into())
+        );
+        assert_eq!(
+            layer(Some("postgresql://other/x"), "sqlite://n.sqlite3").unwrap(),
+            ChannelLayerSetting::Postgres("postgresql://other/x".into())
+        );
+        assert_eq!(
+            layer(Some("redis://:secret@cache:6379/0"), pg)
+                .unwrap()
+                .to_string(),
+            "Redis pub/sub on cache:6379"
+        );
+        // "postgres" on SQLite names no server; a typo is not taken for memory.
+        for value in ["postgres", "redis", "rabbit://x"] {
+            let error = layer(Some(value), "sqlite://n.sqlite3").unwrap_err();
+            assert!(error.to_string().contains("redis:// URL"), "{error}");
+        }
     }
 
     #[test]

@@ -671,124 +671,23 @@ async fn token_of(client: &TestClient<newsroom::App>, username: &str, name: &str
     response.json()
 }
 
-/// Sends `request` on a new connection to `port` and reads the answer to
-/// the end (the server closes after it).
-fn exchange(port: u16, request: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-}
-
 /// The release of a rolling deploy: probes answer whatever the Host, and
 /// SIGTERM closes websockets with 1001, lets the request in flight finish,
 /// refuses new connections and exits 0.
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits() {
-    use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
     let file = tack_test::db::sqlite();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_newsroom"))
-        .env("DATABASE_URL", file.url())
-        .env("NEWSROOM_ADDR", format!("127.0.0.1:{port}"))
-        .env("NEWSROOM_MEDIA_ROOT", common::media_root(&file.url()))
-        .env("NEWSROOM_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start the newsroom");
-    let probe = "GET /readyz HTTP/1.1\r\nHost: 10.1.2.3\r\nConnection: close\r\n\r\n";
-    let started = Instant::now();
-    let ready = loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break exchange(port, probe);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(
-        ready.starts_with("HTTP/1.1 200") && ready.contains(r#"{"status":"ok"}"#),
-        "a probe by address is answered: {ready}"
-    );
-    let health = exchange(
+    let mut server = common::Process::start(&file.url(), &[]);
+    server.wait_ready();
+    let port = server.port;
+    let health = common::exchange(
         port,
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
-    // A live-comments viewer, and a request whose body is still on its way
-    // when SIGTERM comes.
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut socket = viewer(addr, "tides-rise").expect("a published article's socket");
-    let body = r#"{"username": "nobody", "password": "wrong"}"#;
-    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    in_flight
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        in_flight,
-        "POST /api/auth/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{}",
-        body.len(),
-        &body[..10]
-    )
-    .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "no new connections once shutting down"
-    );
-    let close = loop {
-        match socket.read() {
-            Ok(tungstenite::Message::Close(frame)) => break frame,
-            Ok(_) => continue,
-            Err(error) => panic!("no close frame before the socket ended: {error}"),
-        }
-    };
-    let close = close.expect("a close frame with a code");
-    assert_eq!(
-        u16::from(close.code),
-        1001,
-        "going away, so that the page reconnects elsewhere: {close:?}"
-    );
-    // Answer the close, as a browser does.
-    let _ = socket.flush();
-    in_flight.write_all(&body.as_bytes()[10..]).unwrap();
-    let mut answer = String::new();
-    let _ = in_flight.read_to_string(&mut answer);
-    assert!(
-        answer.starts_with("HTTP/1.1 400") || answer.starts_with("HTTP/1.1 401"),
-        "the request in flight is answered: {answer:?}"
-    );
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status}");
+    let stopped = common::sigterm_during_a_request_and_a_websocket(&mut server);
+    stopped.assert_graceful();
 }
 
 /// `/readyz` says 503, and why, while shutting down or behind migrations.
