@@ -38,3 +38,8 @@ pub use throttle::{LoginThrottle, MemoryThrottle};
 pub use token::{ApiToken, MemoryTokenStore, TokenStore};
 pub use user::{AuthMethod, AuthUser, CurrentUser, PermissionSet, User};
 pub use validation::Validators;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_extension!(CurrentUser<U>, "tack_auth::AuthLayer");
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);

@@ -267,6 +267,7 @@ macro_rules! throttle_builders {
         }
     };
 }
+#[cfg(feature = "orm")]
 pub(crate) use throttle_builders;
 
 /// Counts failures in memory, in this process only. Clones share counts.

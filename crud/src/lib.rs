@@ -17,3 +17,6 @@ pub use html::{CrudPages, TEMPLATES};
 pub use permission::{Action, AllowAll, Permission, ReadOnly};
 pub use query::MAX_SEARCH_WORDS;
 pub use service::ResponseFuture;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);

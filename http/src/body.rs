@@ -34,6 +34,27 @@ impl Body {
     }
 }
 
+/// A request body type that a layer which reads the body (the CSRF layer
+/// reads forms for their token) can hand on rebuilt: tack's [`Body`], and
+/// with the `axum` feature axum's.
+pub trait RequestBody: http_body::Body<Data = Bytes> + Send + 'static {
+    /// The body again, from what the layer read and what it did not.
+    fn from_body(body: Body) -> Self;
+}
+
+impl RequestBody for Body {
+    fn from_body(body: Body) -> Self {
+        body
+    }
+}
+
+#[cfg(feature = "axum")]
+impl RequestBody for axum_core::body::Body {
+    fn from_body(body: Body) -> Self {
+        axum_core::body::Body::new(body)
+    }
+}
+
 impl Default for Body {
     fn default() -> Self {
         Body::empty()

@@ -20,3 +20,6 @@ pub use route::{Handler, HttpService, ResponseFuture, Route};
 pub use router::{OriginalUri, Resolved, Router};
 pub use serve_dir::ServeDir;
 pub use urls::Urls;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);

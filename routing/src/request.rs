@@ -10,7 +10,6 @@ use http::Request;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
-use tack_http::Body;
 
 use crate::{Error, Urls};
 
@@ -70,10 +69,12 @@ impl PathParams {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for http::Request<tack_http::Body> {}
+    impl<B> Sealed for http::Request<B> {}
 }
 
-/// Helpers to read a request inside a handler.
+/// Helpers to read a request inside a handler, on tack's [`Body`](tack_http::Body) or any
+/// other body type with a default (axum's `Body`; hyper's `Incoming` has
+/// none: map it into tack's `Body` first).
 ///
 /// Errors are [`Error`]s with the right status (404 for a path parameter
 /// that does not convert, 400 for a malformed query or body, 413 past the
@@ -113,7 +114,11 @@ pub trait RequestExt: sealed::Sealed {
     ) -> impl Future<Output = Result<T, Error>> + Send + 'static;
 }
 
-impl RequestExt for Request<Body> {
+impl<B> RequestExt for Request<B>
+where
+    B: http_body::Body<Data = Bytes> + Default + Send + 'static,
+    B::Error: Into<tack_http::BoxError>,
+{
     fn path_param<T>(&self, name: &str) -> Result<T, Error>
     where
         T: FromStr,
@@ -224,7 +229,7 @@ impl RequestExt for Request<Body> {
 }
 
 /// The request's media type, lowercase, without parameters ("none" if absent).
-fn media_type(request: &Request<Body>) -> String {
+fn media_type<B>(request: &Request<B>) -> String {
     request
         .headers()
         .get(CONTENT_TYPE)

@@ -99,3 +99,48 @@ async fn axum_handlers_read_path_params_from_a_tack_layer_chain() {
         .unwrap();
     assert_eq!(&bytes[..], b"axum handler saw id=5");
 }
+
+/// The request helpers read an axum request, on axum's own body type.
+#[tokio::test]
+async fn the_request_helpers_work_on_axums_body() {
+    #[derive(serde::Deserialize)]
+    struct Comment {
+        body: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Page {
+        page: u32,
+    }
+    async fn handler(mut request: Request<axum::body::Body>) -> (http::StatusCode, String) {
+        let page: Page = match request.query() {
+            Ok(page) => page,
+            Err(error) => return (error.status(), error.to_string()),
+        };
+        match request.json::<Comment>().await {
+            Ok(comment) => (
+                http::StatusCode::OK,
+                format!("{} on page {}", comment.body, page.page),
+            ),
+            Err(error) => (error.status(), error.to_string()),
+        }
+    }
+    let app = axum::Router::new().route("/comments", axum::routing::post(handler));
+    let send = |content_type: &str, body: &str| {
+        Request::post("/comments?page=2")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let response = app
+        .clone()
+        .oneshot(send("application/json", r#"{"body": "hello"}"#))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&text[..], b"hello on page 2");
+    let refused = app.oneshot(send("text/plain", "hello")).await.unwrap();
+    assert_eq!(refused.status(), 415);
+}

@@ -90,6 +90,86 @@ impl Default for CsrfLayer {
     }
 }
 
+/// The layer's steps, for a framework that drives them itself (an actix-web
+/// handler, a hand-written hyper service), in this order: [`token`] when
+/// the request arrives (render its [`CsrfToken::form_field`] into the
+/// page), [`verify`] before an unsafe request is handled, and [`finish`]
+/// on the response's headers.
+///
+/// ```
+/// use tack_security::CsrfLayer;
+///
+/// let csrf = CsrfLayer::new();
+/// let get = http::Request::get("https://news.example/").body(()).unwrap().into_parts().0;
+/// let token = csrf.token(&get);
+/// let field = token.masked();
+/// let mut response = http::HeaderMap::new();
+/// csrf.finish(&get, &token, &mut response);
+/// let cookie = response["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+///
+/// // The form comes back with the cookie and the field.
+/// let post = http::Request::post("https://news.example/comments/")
+///     .header("cookie", &cookie)
+///     .header("origin", "https://news.example")
+///     .header("host", "news.example")
+///     .body(())
+///     .unwrap()
+///     .into_parts()
+///     .0;
+/// let token = csrf.token(&post);
+/// assert!(csrf.verify(&post, &token, Some(&field)).is_ok());
+/// let refused = csrf.verify(&post, &token, Some("forged")).unwrap_err();
+/// assert_eq!(refused.status(), 403);
+/// ```
+///
+/// [`token`]: CsrfLayer::token
+/// [`verify`]: CsrfLayer::verify
+/// [`finish`]: CsrfLayer::finish
+impl CsrfLayer {
+    /// The request's token, with the secret from the `csrftoken` cookie, or
+    /// from the `tack_sessions::Session` in the request's extensions
+    /// (feature `sessions`).
+    pub fn token(&self, parts: &Parts) -> CsrfToken {
+        CsrfToken::new(Storage::of(parts).secret(parts, &self.config))
+    }
+
+    /// Whether the request may go on: `Ok` for a safe method (GET, HEAD,
+    /// OPTIONS, TRACE), an exempt request, or an allowed `Origin` (or
+    /// `Referer`, over HTTPS) with a `submitted` token (the form's
+    /// `csrfmiddlewaretoken`; `None` reads the `X-CSRFToken` header) that
+    /// matches `token`'s secret. Otherwise the reason, a 403
+    /// ([`Error::to_response`] words it for the client).
+    pub fn verify(
+        &self,
+        parts: &Parts,
+        token: &CsrfToken,
+        submitted: Option<&str>,
+    ) -> Result<(), Error> {
+        if !needs_check(parts, &self.config) {
+            return Ok(());
+        }
+        check_origin(parts, &self.config)?;
+        let secret = token.lock().secret.clone();
+        let secret = secret.ok_or(Error::CsrfCookieMissing)?;
+        let sent = match submitted {
+            Some(sent) => sent,
+            None => {
+                let sent = parts.headers.get(HEADER).ok_or(Error::CsrfTokenMissing)?;
+                sent.to_str()
+                    .map_err(|_| Error::CsrfTokenMalformed { length: sent.len() })?
+            }
+        };
+        token::verify(sent, &secret)
+    }
+
+    /// Keeps a new or rotated secret (the `csrftoken` cookie on `headers`,
+    /// or the session) and adds `Vary: Cookie` when a page used the token.
+    pub fn finish(&self, parts: &Parts, token: &CsrfToken, headers: &mut HeaderMap) {
+        let secure = self.config.cookie_secure || is_secure(parts, &self.config);
+        Storage::of(parts).persist(token, &self.config, secure, headers);
+    }
+}
+
 impl CsrfLayer {
     /// The layer with Django's defaults and a `Secure` cookie.
     pub fn new() -> Self {
@@ -220,9 +300,9 @@ pub struct Csrf<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Csrf<S>
 where
-    S: Service<Request<Body>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    ReqBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ReqBody: tack_http::RequestBody,
     ReqBody::Error: Into<BoxError>,
     ResBody: From<String> + Send + 'static,
 {
@@ -245,20 +325,22 @@ where
             let secret = storage.secret(&parts, &config);
             let token = CsrfToken::new(secret.clone());
             parts.extensions.insert(token.clone());
+            // A checked body was read (a form's token is in it): it goes on
+            // rebuilt; any other goes on untouched.
             let body = if needs_check(&parts, &config) {
                 match check(&parts, body, secret.as_deref(), &config).await {
-                    Ok(body) => body,
+                    Ok(body) => ReqBody::from_body(body),
                     Err(error) => {
                         tracing::warn!(%error, method = %parts.method, path = parts.uri.path(), "request refused");
                         return Ok(error.to_response(&parts.headers, config.debug));
                     }
                 }
             } else {
-                Body::new(body)
+                body
             };
             let secure = config.cookie_secure || is_secure(&parts, &config);
             let mut response = inner.call(Request::from_parts(parts, body)).await?;
-            storage.persist(&token, &config, secure, &mut response);
+            storage.persist(&token, &config, secure, response.headers_mut());
             Ok(response)
         })
     }
@@ -468,24 +550,10 @@ impl Storage {
     }
 
     /// Sets the cookie (when the secret changed), `Secure` when `secure`.
-    fn persist<B>(
-        &self,
-        token: &CsrfToken,
-        config: &Config,
-        secure: bool,
-        response: &mut Response<B>,
-    ) {
+    fn persist(&self, token: &CsrfToken, config: &Config, secure: bool, headers: &mut HeaderMap) {
         let state = token.lock();
-        if state.used
-            && !response
-                .headers()
-                .get_all(VARY)
-                .iter()
-                .any(|v| v == "Cookie")
-        {
-            response
-                .headers_mut()
-                .append(VARY, HeaderValue::from_static("Cookie"));
+        if state.used && !headers.get_all(VARY).iter().any(|v| v == "Cookie") {
+            headers.append(VARY, HeaderValue::from_static("Cookie"));
         }
         let (true, Some(secret)) = (state.changed, state.secret.as_deref()) else {
             return;
@@ -504,7 +572,7 @@ impl Storage {
                 }
                 match HeaderValue::try_from(cookie.build().to_string()) {
                     Ok(value) => {
-                        response.headers_mut().append(SET_COOKIE, value);
+                        headers.append(SET_COOKIE, value);
                     }
                     Err(_) => tracing::error!(
                         name = config.cookie_name,

@@ -23,3 +23,6 @@ pub use tower_http::limit::RequestBodyLimitLayer;
 
 /// The future the CSRF service answers.
 pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_extension!(CsrfToken, "tack_security::CsrfLayer");

@@ -84,3 +84,19 @@ impl Error {
         }
     }
 }
+
+/// The error as a response: its status, with a generic problem (the cause
+/// is for the log, not the client), except for an interrupted session,
+/// which says so.
+impl tack_http::IntoResponse for Error {
+    fn into_response(self) -> tack_http::Response {
+        let status = self.status();
+        let problem = tack_http::Problem::new(status);
+        let problem = if matches!(self, Error::SessionInterrupted) {
+            problem.with_detail(self.to_string())
+        } else {
+            problem.with_detail("The session could not be loaded or saved.")
+        };
+        tack_http::IntoResponse::into_response(problem)
+    }
+}

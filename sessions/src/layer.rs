@@ -56,6 +56,10 @@ impl Config {
 /// A cookie naming no live session (unknown, expired or tampered) gives a
 /// fresh empty session. A store failure answers 503 (500 for a cookie
 /// store overflowing) with a plain-text body and logs the error.
+///
+/// The layer is also the engine: a framework that takes no tower layer
+/// calls [`load`](Self::load) (or [`load_from`](Self::load_from)) before
+/// its handler and [`save`](Self::save) after it.
 #[derive(Debug)]
 pub struct SessionLayer<St> {
     store: Arc<St>,
@@ -102,6 +106,72 @@ impl<St: SessionStore> SessionLayer<St> {
             config.domain
         );
         self
+    }
+
+    /// Loads the session named by `cookie_value` (the session cookie's
+    /// value, if the request sent one), for a framework that drives the
+    /// sessions itself instead of through the layer: an unknown, expired or
+    /// tampered value gives a fresh empty session. Call [`save`](Self::save)
+    /// with it once the response is ready.
+    pub async fn load(&self, cookie_value: Option<&str>) -> Result<Session, Error> {
+        let loaded = match cookie_value {
+            Some(value) => self
+                .store
+                .load(value)
+                .await?
+                .filter(|record| !record.is_expired()),
+            None => None,
+        };
+        Ok(Session::from_record(
+            loaded,
+            cookie_value.map(str::to_owned),
+        ))
+    }
+
+    /// [`load`](Self::load) with the session cookie of a request's headers.
+    pub async fn load_from(&self, headers: &HeaderMap) -> Result<Session, Error> {
+        let cookie_value = find_cookie(headers, &self.config.cookie_name);
+        self.load(cookie_value.as_deref()).await
+    }
+
+    /// Saves `session` if it changed (or deletes it once emptied), and says
+    /// what the response needs ([`Saved::apply`] adds it). `https`: the
+    /// request came over HTTPS, so the cookie is `Secure` even with
+    /// [`with_secure(false)`](Self::with_secure). A session loaded from the
+    /// store and deleted there meanwhile (a logout on another request) is
+    /// not saved again: [`Error::SessionInterrupted`].
+    ///
+    /// ```
+    /// use tack_sessions::{MemoryStore, SessionLayer};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let sessions = SessionLayer::new(MemoryStore::new());
+    /// let session = sessions.load(None).await?;
+    /// session.insert("cart", [3, 5])?;
+    /// let saved = sessions.save(&session, true).await?;
+    /// let cookie = saved.set_cookie.unwrap();
+    /// assert!(cookie.to_str().unwrap().starts_with("sessionid="));
+    ///
+    /// // The next request sends the cookie back.
+    /// let value = cookie.to_str().unwrap().split(';').next().unwrap();
+    /// let again = sessions.load(Some(&value["sessionid=".len()..])).await?;
+    /// assert_eq!(again.get::<Vec<u32>>("cart")?, Some(vec![3, 5]));
+    /// # Ok::<(), tack_sessions::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn save(&self, session: &Session, https: bool) -> Result<Saved, Error> {
+        finish(
+            &*self.store,
+            &self.config,
+            self.config.secure || https,
+            session,
+        )
+        .await
+    }
+
+    /// The session cookie's name.
+    pub fn cookie_name(&self) -> &str {
+        &self.config.cookie_name
     }
 
     /// The store, to call [`SessionStore::clear_expired`] from a job.
@@ -215,32 +285,24 @@ where
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let store = Arc::clone(&self.store);
-        let config = Arc::clone(&self.config);
-        let cookie_value = find_cookie(request.headers(), &config.cookie_name);
-        let secure = config.secure || tack_http::ClientInfo::of(&request).secure;
+        let engine = SessionLayer {
+            store: Arc::clone(&self.store),
+            config: Arc::clone(&self.config),
+        };
+        let https = tack_http::ClientInfo::of(&request).secure;
         Box::pin(async move {
-            let loaded = match &cookie_value {
-                Some(value) => match store.load(value).await {
-                    Ok(record) => record.filter(|record| !record.is_expired()),
-                    Err(error) => return Ok(failure(&error)),
-                },
-                None => None,
+            let session = match engine.load_from(request.headers()).await {
+                Ok(session) => session,
+                Err(error) => return Ok(failure(&error)),
             };
-            let session = Session::from_record(loaded);
             request.extensions_mut().insert(session.clone());
             request
                 .extensions_mut()
                 .insert(Messages::new(session.clone()));
             let mut response = inner.call(request).await?;
-            match finish(&*store, &config, secure, &session, cookie_value.as_deref()).await {
-                Ok(outcome) => {
-                    if let Some(set_cookie) = outcome.set_cookie {
-                        response.headers_mut().append(SET_COOKIE, set_cookie);
-                    }
-                    if outcome.vary {
-                        add_vary_cookie(response.headers_mut());
-                    }
+            match engine.save(&session, https).await {
+                Ok(saved) => {
+                    saved.apply(response.headers_mut());
                     Ok(response)
                 }
                 Err(error) => Ok(failure(&error)),
@@ -261,10 +323,29 @@ fn find_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|cookie| cookie.value().to_owned())
 }
 
-/// What the response needs after the session was saved.
-struct Outcome {
-    set_cookie: Option<HeaderValue>,
-    vary: bool,
+/// What the response needs once the session is saved: the `Set-Cookie`
+/// value (when the cookie changes) and whether the response depends on
+/// the cookie (`Vary: Cookie`, when the handler read the session).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use = "the Set-Cookie value must reach the response"]
+pub struct Saved {
+    /// The `Set-Cookie` header value to add, if the cookie changes.
+    pub set_cookie: Option<HeaderValue>,
+    /// Whether to add `Vary: Cookie`.
+    pub vary_cookie: bool,
+}
+
+impl Saved {
+    /// Adds the `Set-Cookie` and `Vary: Cookie` headers to a response's
+    /// headers (of any framework that uses the `http` crate's types).
+    pub fn apply(self, headers: &mut HeaderMap) {
+        if let Some(set_cookie) = self.set_cookie {
+            headers.append(SET_COOKIE, set_cookie);
+        }
+        if self.vary_cookie {
+            add_vary_cookie(headers);
+        }
+    }
 }
 
 /// What to do with the session once the response is ready.
@@ -326,9 +407,10 @@ async fn finish<St: SessionStore>(
     config: &Config,
     secure: bool,
     session: &Session,
-    cookie_value: Option<&str>,
-) -> Result<Outcome, Error> {
+) -> Result<Saved, Error> {
     let (plan, vary) = plan(session, config, SystemTime::now());
+    let cookie_value = session.lock().cookie.clone();
+    let cookie_value = cookie_value.as_deref();
     let set_cookie = match plan {
         Plan::Keep => None,
         Plan::Forget { loaded } => {
@@ -363,7 +445,10 @@ async fn finish<St: SessionStore>(
             Some(header)
         }
     };
-    Ok(Outcome { set_cookie, vary })
+    Ok(Saved {
+        set_cookie,
+        vary_cookie: vary,
+    })
 }
 
 fn base_cookie(config: &Config, value: String, secure: bool) -> cookie::CookieBuilder<'static> {

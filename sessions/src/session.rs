@@ -76,6 +76,9 @@ pub(crate) struct State {
     pub(crate) expires_at: u64,
     pub(crate) modified: bool,
     pub(crate) accessed: bool,
+    /// The cookie value the request sent (even one naming no live
+    /// session), so saving can delete it or clear the cookie.
+    pub(crate) cookie: Option<String>,
 }
 
 impl Session {
@@ -84,16 +87,20 @@ impl Session {
         Session::default()
     }
 
-    pub(crate) fn from_record(record: Option<Record>) -> Self {
+    pub(crate) fn from_record(record: Option<Record>, cookie: Option<String>) -> Self {
         let state = match record {
             Some(record) => State {
                 loaded_id: Some(record.id.clone()),
                 id: Some(record.id),
                 data: record.data,
                 expires_at: record.expires_at,
+                cookie,
                 ..State::default()
             },
-            None => State::default(),
+            None => State {
+                cookie,
+                ..State::default()
+            },
         };
         Session {
             state: Arc::new(Mutex::new(state)),
@@ -267,11 +274,14 @@ mod tests {
 
     #[test]
     fn reading_does_not_modify() {
-        let session = Session::from_record(Some(Record {
-            id: SessionId::generate(),
-            data: Map::new(),
-            expires_at: u64::MAX,
-        }));
+        let session = Session::from_record(
+            Some(Record {
+                id: SessionId::generate(),
+                data: Map::new(),
+                expires_at: u64::MAX,
+            }),
+            None,
+        );
         let _ = session.get::<u8>("x");
         session.remove::<u8>("absent").unwrap();
         session.clear();
@@ -281,11 +291,14 @@ mod tests {
     #[test]
     fn cycle_keeps_data_and_flush_drops_it() {
         let id = SessionId::generate();
-        let session = Session::from_record(Some(Record {
-            id: id.clone(),
-            data: Map::from_iter([("k".to_owned(), Value::from(1))]),
-            expires_at: u64::MAX,
-        }));
+        let session = Session::from_record(
+            Some(Record {
+                id: id.clone(),
+                data: Map::from_iter([("k".to_owned(), Value::from(1))]),
+                expires_at: u64::MAX,
+            }),
+            None,
+        );
         session.cycle_id();
         assert!(session.lock().id.is_none());
         assert_eq!(session.get::<i32>("k").unwrap(), Some(1));

@@ -16,3 +16,6 @@ pub use templates::{Templates, TemplatesBuilder, default_autoescape};
 
 /// The template engine, for what this crate does not wrap.
 pub use minijinja;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);

@@ -39,3 +39,6 @@ pub use redis::RedisLayer;
 pub use tungstenite::Utf8Bytes;
 /// Websocket close codes (1000 normal, 1001 going away, 1008 policy, 1009 too big, 1011 error).
 pub use tungstenite::protocol::frame::coding::CloseCode;
+
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);

@@ -31,8 +31,19 @@ mod text;
 
 pub(crate) use text::escape_into;
 
-/// Adds every filter to `env`.
-pub(crate) fn register(env: &mut Environment<'_>) {
+/// Adds every filter to `env`: what [`Templates`](crate::Templates) does,
+/// for a project that keeps its own minijinja `Environment` (in axum or
+/// actix-web, say).
+///
+/// ```
+/// let mut env = tack_templates::minijinja::Environment::new();
+/// tack_templates::filters::register(&mut env);
+/// let page = env
+///     .render_str("{{ 45000|intcomma }} comment{{ 2|pluralize }}", ())
+///     .unwrap();
+/// assert_eq!(page, "45,000 comments");
+/// ```
+pub fn register(env: &mut Environment<'_>) {
     env.add_filter("date", dates::date);
     env.add_filter("time", dates::time);
     env.add_filter("timesince", dates::timesince);
