@@ -1,0 +1,287 @@
+//! Runs Tack's tower services inside actix-web 4.
+//!
+//! actix-web speaks `http` 0.2 and runs handlers on a single-threaded
+//! runtime per worker; Tack's services speak `http` 1 and `Send` bodies. This
+//! crate converts between them and nothing more: the method, the URI, the
+//! headers, the peer address (as [`tack_http::ClientInfo`]) and both bodies,
+//! streamed (a request body is forwarded chunk by chunk through a bounded
+//! channel, a response body is sent as it is produced, with its
+//! `Content-Length` when the size is known). A service that panics, or
+//! answers an error, gives a 500 and a log line; the worker keeps serving.
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer, web};
+//!
+//! # fn admin_site() -> tower::util::BoxCloneSyncService<http::Request<tack_http::Body>, http::Response<tack_http::Body>, std::convert::Infallible> { unimplemented!() }
+//! # fn posts_api() -> tower::util::BoxCloneSyncService<http::Request<tack_http::Body>, http::Response<tack_http::Body>, std::convert::Infallible> { unimplemented!() }
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let (admin, api) = (admin_site(), posts_api());
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .route("/", web::get().to(|| async { "actix's own page" }))
+//!             // The admin wants the whole path; a CRUD API the path under its scope.
+//!             .service(tack_actix::scope("/admin", tack_actix::handler(admin.clone())))
+//!             .service(tack_actix::scope("/api/posts", tack_actix::handler(api.clone()).nested()))
+//!     })
+//!     .bind(("127.0.0.1", 8002))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodyStream, SizedStream};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::{FutureExt, SinkExt, Stream, StreamExt};
+use http_body::Body as _;
+use tack_http::{Body, BoxError, ClientInfo};
+use tower_service::Service;
+
+/// How many request-body chunks may wait between actix's payload and the
+/// Tack service before reading the payload pauses.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// A Tack service as an actix-web handler: mount it with
+/// [`scope`], or with `web::to` wherever actix takes a handler.
+#[derive(Clone, Debug)]
+pub struct Handler<S> {
+    service: S,
+    nested: bool,
+}
+
+/// Wraps `service` (a `tower::Service` of `http` 1 requests with Tack's
+/// [`Body`], such as the admin site, a CRUD controller or a router). The
+/// service sees the whole path of the request.
+pub fn handler<S>(service: S) -> Handler<S> {
+    Handler {
+        service,
+        nested: false,
+    }
+}
+
+impl<S> Handler<S> {
+    /// The service sees the path under the actix scope it is mounted in
+    /// (`/api/posts/7/` in the scope `/api/posts` reaches it as `/7/`), as a
+    /// nested router or a CRUD controller expects.
+    pub fn nested(mut self) -> Self {
+        self.nested = true;
+        self
+    }
+}
+
+/// An actix scope at `prefix` whose every request (any method, any path
+/// under it) goes to `handler`.
+pub fn scope<S>(prefix: &str, handler: Handler<S>) -> actix_web::Scope
+where
+    Handler<S>: actix_web::Handler<(HttpRequest, web::Payload), Output = HttpResponse>,
+{
+    web::scope(prefix).default_service(web::to(handler))
+}
+
+impl<S> actix_web::Handler<(HttpRequest, web::Payload)> for Handler<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: 'static,
+{
+    type Output = HttpResponse;
+    type Future = Pin<Box<dyn Future<Output = HttpResponse>>>;
+
+    fn call(&self, (request, payload): (HttpRequest, web::Payload)) -> Self::Future {
+        let mut service = self.service.clone();
+        let nested = self.nested;
+        Box::pin(async move {
+            let converted = match to_tack(&request, payload, nested) {
+                Ok(converted) => converted,
+                Err(reason) => {
+                    return HttpResponse::BadRequest()
+                        .content_type("text/plain; charset=utf-8")
+                        .body(format!("400 Bad Request: {reason}\n"));
+                }
+            };
+            let path = converted.uri().path().to_owned();
+            let answered = std::panic::AssertUnwindSafe(async move {
+                futures_util::future::poll_fn(|cx| service.poll_ready(cx)).await?;
+                service.call(converted).await
+            })
+            .catch_unwind()
+            .await;
+            match answered {
+                Ok(Ok(response)) => to_actix(response),
+                Ok(Err(error)) => {
+                    let error: BoxError = error.into();
+                    tracing::error!(path, %error, "tack-actix: the service failed");
+                    server_error()
+                }
+                Err(_) => {
+                    tracing::error!(path, "tack-actix: the service panicked");
+                    server_error()
+                }
+            }
+        })
+    }
+}
+
+fn server_error() -> HttpResponse {
+    HttpResponse::InternalServerError()
+        .content_type("text/plain; charset=utf-8")
+        .body("500 Internal Server Error\n")
+}
+
+/// actix's request as an `http` 1 request with a streamed Tack body.
+fn to_tack(
+    request: &HttpRequest,
+    payload: web::Payload,
+    nested: bool,
+) -> Result<http::Request<Body>, String> {
+    let method = http::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|_| format!("the method {} is not valid", request.method()))?;
+    let uri = if nested {
+        let rest = request.match_info().unprocessed();
+        let query = request
+            .uri()
+            .query()
+            .map_or(String::new(), |q| format!("?{q}"));
+        let slash = if rest.starts_with('/') { "" } else { "/" };
+        format!("{slash}{rest}{query}")
+    } else {
+        request.uri().to_string()
+    };
+    let uri: http::Uri = uri
+        .parse()
+        .map_err(|_| "the request target is not a valid URI".to_owned())?;
+    let version = match request.version() {
+        actix_web::http::Version::HTTP_10 => http::Version::HTTP_10,
+        actix_web::http::Version::HTTP_2 => http::Version::HTTP_2,
+        _ => http::Version::HTTP_11,
+    };
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .version(version);
+    for (name, value) in request.headers() {
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes())
+            .map_err(|_| format!("the header name {name} is not valid"))?;
+        let value = http::HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| format!("the {name} header's value is not valid"))?;
+        builder = builder.header(name, value);
+    }
+    let body = if has_body(request) {
+        streamed(payload)
+    } else {
+        Body::empty()
+    };
+    let mut converted = builder.body(body).map_err(|error| error.to_string())?;
+    if let Some(peer) = request.peer_addr() {
+        let tls = request.connection_info().scheme() == "https";
+        converted
+            .extensions_mut()
+            .insert(ClientInfo::direct(peer, tls));
+    }
+    if let Some(peer) = request.peer_addr() {
+        converted.extensions_mut().insert(Peer(peer));
+    }
+    Ok(converted)
+}
+
+/// The actix peer address, for services that want the socket itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer(pub SocketAddr);
+
+fn has_body(request: &HttpRequest) -> bool {
+    let headers = request.headers();
+    headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|length| length.trim() != "0")
+}
+
+/// actix's payload (not `Send`, read on this worker) forwarded to a `Send`
+/// body through a bounded channel, read as the service reads.
+fn streamed(mut payload: web::Payload) -> Body {
+    let (mut sender, receiver) =
+        futures_channel::mpsc::channel::<Result<Bytes, BoxError>>(CHUNKS_IN_FLIGHT);
+    actix_web::rt::spawn(async move {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|error| -> BoxError { Box::new(error) });
+            let failed = chunk.is_err();
+            // The service stopped reading: stop reading the payload too.
+            if sender.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Body::new(http_body_util::StreamBody::new(
+        receiver.map(|chunk| chunk.map(http_body::Frame::data)),
+    ))
+}
+
+/// A Tack response as actix's, its body streamed (sized when the size is
+/// known).
+fn to_actix(response: http::Response<Body>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in &parts.headers {
+        // Both crates accept the same bytes for names and values.
+        if let (Ok(name), Ok(value)) = (
+            actix_web::http::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            actix_web::http::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            builder.append_header((name, value));
+        }
+    }
+    let size = body.size_hint().exact();
+    let stream = DataStream(body);
+    match size {
+        Some(0) if body_is_empty(&stream) => builder.finish(),
+        Some(size) => builder.body(SizedStream::new(size, stream)),
+        None => builder.body(BodyStream::new(stream)),
+    }
+}
+
+fn body_is_empty(stream: &DataStream) -> bool {
+    stream.0.is_end_stream()
+}
+
+/// A Tack body's data frames as a stream (trailers are dropped: actix-web
+/// 4 sends none).
+struct DataStream(Body);
+
+/// A response body's failure, as actix takes errors.
+#[derive(Debug)]
+struct BodyError(BoxError);
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the response body failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+impl Stream for DataStream {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match Pin::new(&mut self.0).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    Err(_) => continue,
+                },
+                Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(BodyError(error)))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
