@@ -1,34 +1,4 @@
-//! Runs Tack's tower services inside actix-web 4.
-//!
-//! actix-web speaks `http` 0.2 and runs handlers on a single-threaded
-//! runtime per worker; Tack's services speak `http` 1 and `Send` bodies. This
-//! crate converts between them and nothing more: the method, the URI, the
-//! headers, the peer address (as [`tack_http::ClientInfo`]) and both bodies,
-//! streamed (a request body is forwarded chunk by chunk through a bounded
-//! channel, a response body is sent as it is produced, with its
-//! `Content-Length` when the size is known). A service that panics, or
-//! answers an error, gives a 500 and a log line; the worker keeps serving.
-//!
-//! ```no_run
-//! use actix_web::{App, HttpServer, web};
-//!
-//! # fn admin_site() -> tower::util::BoxCloneSyncService<http::Request<tack_http::Body>, http::Response<tack_http::Body>, std::convert::Infallible> { unimplemented!() }
-//! # fn posts_api() -> tower::util::BoxCloneSyncService<http::Request<tack_http::Body>, http::Response<tack_http::Body>, std::convert::Infallible> { unimplemented!() }
-//! #[actix_web::main]
-//! async fn main() -> std::io::Result<()> {
-//!     let (admin, api) = (admin_site(), posts_api());
-//!     HttpServer::new(move || {
-//!         App::new()
-//!             .route("/", web::get().to(|| async { "actix's own page" }))
-//!             // The admin wants the whole path; a CRUD API the path under its scope.
-//!             .service(tack_actix::scope("/admin", tack_actix::handler(admin.clone())))
-//!             .service(tack_actix::scope("/api/posts", tack_actix::handler(api.clone()).nested()))
-//!     })
-//!     .bind(("127.0.0.1", 8002))?
-//!     .run()
-//!     .await
-//! }
-//! ```
+#![doc = include_str!("../README.md")]
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -113,7 +83,7 @@ where
             .catch_unwind()
             .await;
             match answered {
-                Ok(Ok(response)) => to_actix(response),
+                Ok(Ok(answer)) => response(answer),
                 Ok(Err(error)) => {
                     let error: BoxError = error.into();
                     tracing::error!(path, %error, "tack-actix: the service failed");
@@ -140,6 +110,28 @@ fn to_tack(
     payload: web::Payload,
     nested: bool,
 ) -> Result<http::Request<Body>, String> {
+    let mut parts = convert_head(request, nested)?;
+    let body = if has_body(request) {
+        streamed(payload)
+    } else {
+        Body::empty()
+    };
+    if let Some(peer) = request.peer_addr() {
+        parts.extensions.insert(Peer(peer));
+    }
+    Ok(http::Request::from_parts(parts, body))
+}
+
+/// The head of actix's request as `http` 1 request parts (method, URI,
+/// version, headers, and the peer as [`ClientInfo`]), for an actix handler
+/// that calls Tack's framework-neutral steps itself: the sessions' `load_from`
+/// and `save`, CSRF's `token`, `verify` and `finish`. A request `http` 1
+/// cannot hold (a method or header it refuses) is the error's text, a 400.
+pub fn request_parts(request: &HttpRequest) -> Result<http::request::Parts, String> {
+    convert_head(request, false)
+}
+
+fn convert_head(request: &HttpRequest, nested: bool) -> Result<http::request::Parts, String> {
     let method = http::Method::from_bytes(request.method().as_str().as_bytes())
         .map_err(|_| format!("the method {} is not valid", request.method()))?;
     let uri = if nested {
@@ -172,22 +164,29 @@ fn to_tack(
             .map_err(|_| format!("the {name} header's value is not valid"))?;
         builder = builder.header(name, value);
     }
-    let body = if has_body(request) {
-        streamed(payload)
-    } else {
-        Body::empty()
-    };
-    let mut converted = builder.body(body).map_err(|error| error.to_string())?;
+    let (mut parts, ()) = builder
+        .body(())
+        .map_err(|error| error.to_string())?
+        .into_parts();
     if let Some(peer) = request.peer_addr() {
         let tls = request.connection_info().scheme() == "https";
-        converted
-            .extensions_mut()
-            .insert(ClientInfo::direct(peer, tls));
+        parts.extensions.insert(ClientInfo::direct(peer, tls));
     }
-    if let Some(peer) = request.peer_addr() {
-        converted.extensions_mut().insert(Peer(peer));
+    Ok(parts)
+}
+
+/// Appends `headers` (`http` 1: a session's `Set-Cookie`, CSRF's `Vary`) to
+/// actix's response.
+pub fn append_headers(response: &mut HttpResponse, headers: &http::HeaderMap) {
+    for (name, value) in headers {
+        // Both crates accept the same bytes for names and values.
+        if let (Ok(name), Ok(value)) = (
+            actix_web::http::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            actix_web::http::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            response.headers_mut().append(name, value);
+        }
     }
-    Ok(converted)
 }
 
 /// The actix peer address, for services that want the socket itself.
@@ -223,29 +222,26 @@ fn streamed(mut payload: web::Payload) -> Body {
     ))
 }
 
-/// A Tack response as actix's, its body streamed (sized when the size is
-/// known).
-fn to_actix(response: http::Response<Body>) -> HttpResponse {
-    let (parts, body) = response.into_parts();
+/// A Tack response (an `http` 1 response with Tack's body: a `Problem`, a
+/// rendered page, an error's response) as actix's, its body streamed
+/// (sized when the size is known).
+pub fn response(response: http::Response<Body>) -> HttpResponse {
+    let (mut parts, body) = response.into_parts();
+    // actix frames the body itself: its length or chunking is its own.
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
     let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
-    for (name, value) in &parts.headers {
-        // Both crates accept the same bytes for names and values.
-        if let (Ok(name), Ok(value)) = (
-            actix_web::http::header::HeaderName::from_bytes(name.as_str().as_bytes()),
-            actix_web::http::header::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            builder.append_header((name, value));
-        }
-    }
     let size = body.size_hint().exact();
     let stream = DataStream(body);
-    match size {
+    let mut converted = match size {
         Some(0) if body_is_empty(&stream) => builder.finish(),
         Some(size) => builder.body(SizedStream::new(size, stream)),
         None => builder.body(BodyStream::new(stream)),
-    }
+    };
+    append_headers(&mut converted, &parts.headers);
+    converted
 }
 
 fn body_is_empty(stream: &DataStream) -> bool {

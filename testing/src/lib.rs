@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod bench;
+#[cfg(feature = "server")]
+mod browser;
 mod client;
 pub mod db;
 pub mod proxy;
@@ -9,6 +11,8 @@ mod server;
 #[cfg(feature = "server")]
 mod socket;
 
+#[cfg(feature = "server")]
+pub use browser::{Browser, csrf_token};
 pub use client::{TestClient, TestRequest, TestResponse};
 #[cfg(feature = "server")]
 pub use server::{Server, send, serve};
