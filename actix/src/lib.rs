@@ -13,6 +13,11 @@ use http_body::Body as _;
 use tack_http::{Body, BoxError, ClientInfo};
 use tower_service::Service;
 
+#[cfg(feature = "ws")]
+mod ws;
+#[cfg(feature = "ws")]
+pub use ws::websocket;
+
 /// How many request-body chunks may wait between actix's payload and the
 /// Tack service before reading the payload pauses.
 const CHUNKS_IN_FLIGHT: usize = 4;

@@ -98,6 +98,12 @@ impl WsConfig {
         self
     }
 
+    /// The largest message accepted, in bytes (for a driver of its own:
+    /// [`Attached`](crate::Attached)).
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
     pub(crate) fn tungstenite(&self) -> tungstenite::protocol::WebSocketConfig {
         tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(self.max_message_size))

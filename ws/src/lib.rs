@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-// Without `hyper` nothing runs connections, so their internals go unused.
+mod attached;
+// Without `hyper` some of the connections' internals go unused.
 #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
 mod config;
 #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
@@ -24,6 +25,7 @@ mod remote;
 #[cfg(any(feature = "postgres", feature = "redis"))]
 mod wire;
 
+pub use attached::{Attached, Outgoing};
 pub use config::WsConfig;
 pub use connection::{Connection, Message};
 pub use consumer::Consumer;
