@@ -202,6 +202,16 @@ fn escape(text: &str) -> String {
     escaped
 }
 
+/// The error as a response when the request's headers are not at hand (a
+/// handler returning it with `?`): the HTML page without the debug
+/// details. With the headers, [`Error::to_response`] answers JSON clients
+/// with a problem.
+impl tack_http::IntoResponse for Error {
+    fn into_response(self) -> tack_http::Response {
+        self.to_response(&HeaderMap::new(), false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +227,21 @@ mod tests {
         assert!(response.body().contains("X-CSRFToken"));
         let quiet: Response<String> = error.to_response(&HeaderMap::new(), false);
         assert!(!quiet.body().contains("evil"));
+    }
+
+    #[test]
+    fn returned_from_a_handler_it_is_the_quiet_page() {
+        let error = Error::OriginMismatch {
+            origin: "https://evil.example".to_owned(),
+        };
+        let response = tack_http::IntoResponse::into_response(error);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
     }
 
     #[test]

@@ -26,3 +26,5 @@ pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send
 
 #[cfg(feature = "axum")]
 tack_http::impl_axum_extension!(CsrfToken, "tack_security::CsrfLayer");
+#[cfg(feature = "axum")]
+tack_http::impl_axum_response!(Error);
