@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -115,15 +114,12 @@ fn to_tack(
     payload: web::Payload,
     nested: bool,
 ) -> Result<http::Request<Body>, String> {
-    let mut parts = convert_head(request, nested)?;
+    let parts = convert_head(request, nested)?;
     let body = if has_body(request) {
         streamed(payload)
     } else {
         Body::empty()
     };
-    if let Some(peer) = request.peer_addr() {
-        parts.extensions.insert(Peer(peer));
-    }
     Ok(http::Request::from_parts(parts, body))
 }
 
@@ -193,10 +189,6 @@ pub fn append_headers(response: &mut HttpResponse, headers: &http::HeaderMap) {
         }
     }
 }
-
-/// The actix peer address, for services that want the socket itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Peer(pub SocketAddr);
 
 fn has_body(request: &HttpRequest) -> bool {
     let headers = request.headers();

@@ -238,8 +238,7 @@ impl<S, St> Layer<S> for SessionLayer<St> {
     fn layer(&self, inner: S) -> Self::Service {
         SessionService {
             inner,
-            store: Arc::clone(&self.store),
-            config: Arc::clone(&self.config),
+            engine: self.clone(),
         }
     }
 }
@@ -248,16 +247,15 @@ impl<S, St> Layer<S> for SessionLayer<St> {
 #[derive(Debug)]
 pub struct SessionService<S, St> {
     inner: S,
-    store: Arc<St>,
-    config: Arc<Config>,
+    /// The layer itself is the load-and-save engine.
+    engine: SessionLayer<St>,
 }
 
 impl<S: Clone, St> Clone for SessionService<S, St> {
     fn clone(&self) -> Self {
         SessionService {
             inner: self.inner.clone(),
-            store: Arc::clone(&self.store),
-            config: Arc::clone(&self.config),
+            engine: self.engine.clone(),
         }
     }
 }
@@ -285,10 +283,7 @@ where
         // The clone that was driven to readiness serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let engine = SessionLayer {
-            store: Arc::clone(&self.store),
-            config: Arc::clone(&self.config),
-        };
+        let engine = self.engine.clone();
         let https = tack_http::ClientInfo::of(&request).secure;
         Box::pin(async move {
             let session = match engine.load_from(request.headers()).await {
